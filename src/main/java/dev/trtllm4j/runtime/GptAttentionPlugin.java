@@ -1,0 +1,277 @@
+package dev.trtllm4j.runtime;
+
+import dev.trtllm4j.attention.GptAttentionConfig;
+import dev.trtllm4j.attention.RotaryScalingType;
+import dev.trtllm4j.embedding.AlibiSlopes;
+import dev.trtllm4j.embedding.RotaryTables;
+import dev.trtllm4j.ffi.Trtllm4j;
+import dev.trtllm4j.ffi.trtllm4j_attention_step;
+import dev.trtllm4j.ffi.trtllm4j_backend_api;
+import dev.trtllm4j.ffi.trtllm4j_buffer;
+import dev.trtllm4j.plugin.PluginFieldCollection;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One GPT attention plugin created by a {@link Backend} from a {@link GptAttentionConfig}: it runs
+ * attention steps. The native plugin, its RoPE and ALiBi tables and its workspace live until
+ * {@link #close()}; a second close does nothing, and any use after close throws an
+ * {@link IllegalStateException} naming the plugin.
+ *
+ * <p>A plugin runs one step at a time, like a CUDA stream: call it from one thread at a time.
+ * Steps are checked in Java before they reach native code, and again by the backend.
+ */
+public final class GptAttentionPlugin implements AutoCloseable {
+
+    private final Backend backend;
+    private final GptAttentionConfig config;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment handle;
+    private final MemorySegment step;
+    private final MemorySegment workspaceBytes;
+    private final MemorySegment enqueueFunction;
+    private final MemorySegment workspaceFunction;
+    private final int elementBytes;
+    private final int qkvRowElements;
+    private final NativeScratch sequenceArrays = new NativeScratch();
+    private final NativeScratch workspace = new NativeScratch();
+    private final NativeScratch rotaryScratch = new NativeScratch();
+    private int rotaryPositions;
+    private long rotaryKey = -1;
+
+    GptAttentionPlugin(Backend backend, GptAttentionConfig config) {
+        this.backend = backend;
+        this.config = config;
+        MemorySegment api = backend.api();
+        this.enqueueFunction = trtllm4j_backend_api.enqueue(api);
+        this.workspaceFunction = trtllm4j_backend_api.workspace_size(api);
+        this.elementBytes = config.typeId().byteSize();
+        this.qkvRowElements = (config.numHeads() + 2 * config.numKvHeads()) * config.headSize();
+        try (Arena fields = Arena.ofConfined()) {
+            MemorySegment out = fields.allocate(ValueLayout.ADDRESS);
+            int status = trtllm4j_backend_api.create.invoke(trtllm4j_backend_api.create(api),
+                    PluginFieldCollection.allocate(config, fields), out);
+            backend.check(status, "create");
+            MemorySegment destroy = trtllm4j_backend_api.destroy(api);
+            // Closing the arena destroys the native plugin, exactly once.
+            this.handle = out.get(ValueLayout.ADDRESS, 0).reinterpret(arena,
+                    plugin -> trtllm4j_backend_api.destroy.invoke(destroy, plugin));
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        this.step = trtllm4j_attention_step.allocate(arena);
+        this.workspaceBytes = arena.allocate(ValueLayout.JAVA_LONG);
+        trtllm4j_attention_step.stream(step, MemorySegment.NULL);
+        if (config.positionEmbeddingType().isAlibi()) {
+            float[] slopes = AlibiSlopes.compute(config);
+            buffer(trtllm4j_attention_step.alibi_slopes(step),
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, slopes), Trtllm4j.TRTLLM4J_FLOAT32());
+        }
+    }
+
+    /** The configuration the plugin was created from. */
+    public GptAttentionConfig config() {
+        return config;
+    }
+
+    /** The backend running it. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Runs one step: RoPE on the new tokens' Q and K, K and V into the cache at their positions, and
+     * causal attention into {@code context}.
+     *
+     * @throws IllegalArgumentException when a tensor's size, memory or the sequence bookkeeping is wrong
+     * @throws NativeException when the backend fails, with its message
+     * @throws IllegalStateException when the plugin is closed
+     */
+    public void enqueue(AttentionStep s) {
+        ensureOpen();
+        int batch = s.batchSize();
+        int numTokens = s.numTokens();
+        checkTensor("qkv", s.qkv(), (long) numTokens * qkvRowElements);
+        checkTensor("context", s.context(), (long) numTokens * config.numHeads() * config.headSize());
+        int maxSeqLen = maxSeqLen(s.kvCache(), batch);
+        int longest = checkSequences(s, maxSeqLen);
+        if (s.maxAttentionWindow() < 1 || s.sinkTokenLength() < 0
+                || (s.sinkTokenLength() > 0 && s.sinkTokenLength() >= s.maxAttentionWindow())) {
+            throw new IllegalArgumentException("maxAttentionWindow = " + s.maxAttentionWindow() + ", sinkTokenLength = "
+                    + s.sinkTokenLength() + ": need a window of at least 1 that holds more than its sink tokens");
+        }
+
+        trtllm4j_attention_step.batch_size(step, batch);
+        trtllm4j_attention_step.num_tokens(step, numTokens);
+        trtllm4j_attention_step.max_seq_len(step, maxSeqLen);
+        trtllm4j_attention_step.max_attention_window(step, Math.min(s.maxAttentionWindow(), maxSeqLen));
+        trtllm4j_attention_step.sink_token_length(step, s.sinkTokenLength());
+        writeSequenceArrays(s);
+        int type = config.typeId().code();
+        buffer(trtllm4j_attention_step.qkv(step), s.qkv(), type);
+        buffer(trtllm4j_attention_step.kv_cache(step), s.kvCache(), type);
+        buffer(trtllm4j_attention_step.context(step), s.context(), type);
+        if (config.positionEmbeddingType().isRope()) {
+            writeRotaryTables(s, maxSeqLen, longest);
+        }
+
+        int status = trtllm4j_backend_api.workspace_size.invoke(workspaceFunction, handle, step, workspaceBytes);
+        backend.check(status, "workspace_size");
+        long needed = Math.max(workspaceBytes.get(ValueLayout.JAVA_LONG, 0), 1);
+        buffer(trtllm4j_attention_step.workspace(step), workspace.atLeast(needed), Trtllm4j.TRTLLM4J_INT32());
+        backend.check(trtllm4j_backend_api.enqueue.invoke(enqueueFunction, handle, step), "enqueue");
+    }
+
+    private void checkTensor(String name, MemorySegment tensor, long elements) {
+        long expected = elements * elementBytes;
+        if (tensor.byteSize() != expected) {
+            throw new IllegalArgumentException(name + ": " + tensor.byteSize() + " bytes, expected " + expected
+                    + " (" + elements + " " + config.typeId().tensorRtLlmName() + " elements)");
+        }
+        checkMemory(name, tensor);
+    }
+
+    private void checkMemory(String name, MemorySegment tensor) {
+        if (!tensor.isNative()) {
+            throw new IllegalArgumentException(name + ": a heap segment; the " + backend.name()
+                    + " backend reads native memory (allocate it from an Arena)");
+        }
+    }
+
+    private int maxSeqLen(MemorySegment kvCache, int batch) {
+        long perPosition = (long) batch * 2 * config.numKvHeads() * config.headSize() * elementBytes;
+        if (kvCache.byteSize() == 0 || kvCache.byteSize() % perPosition != 0
+                || kvCache.byteSize() / perPosition > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("kvCache: " + kvCache.byteSize() + " bytes is not [batch " + batch
+                    + ", 2, num_kv_heads " + config.numKvHeads() + ", max_seq_len, head_size " + config.headSize()
+                    + "] of " + config.typeId().tensorRtLlmName());
+        }
+        checkMemory("kvCache", kvCache);
+        return (int) (kvCache.byteSize() / perPosition);
+    }
+
+    /** Checks every sequence and returns the longest one after this step. */
+    private static int checkSequences(AttentionStep s, int maxSeqLen) {
+        int longest = 0;
+        for (int b = 0; b < s.batchSize(); b++) {
+            int input = s.inputLength(b);
+            int past = s.pastLength(b);
+            if (input < 1 || past < 0) {
+                throw new IllegalArgumentException("sequence " + b + ": inputLength = " + input + ", pastLength = "
+                        + past + ": need at least one new token and no negative past");
+            }
+            if (s.requestType(b) == RequestType.GENERATION && input != 1) {
+                throw new IllegalArgumentException("sequence " + b + ": a generation request has exactly 1 new token,"
+                        + " got inputLength = " + input);
+            }
+            if ((long) past + input > maxSeqLen) {
+                throw new IllegalArgumentException("sequence " + b + ": pastLength " + past + " + inputLength " + input
+                        + " exceeds max_seq_len " + maxSeqLen + " of kvCache");
+            }
+            longest = Math.max(longest, past + input);
+        }
+        return longest;
+    }
+
+    private void writeSequenceArrays(AttentionStep s) {
+        int batch = s.batchSize();
+        long bytes = (long) batch * Integer.BYTES;
+        MemorySegment arrays = sequenceArrays.atLeast(3 * bytes);
+        for (int b = 0; b < batch; b++) {
+            arrays.setAtIndex(ValueLayout.JAVA_INT, b, s.inputLength(b));
+            arrays.setAtIndex(ValueLayout.JAVA_INT, batch + b, s.pastLength(b));
+            arrays.setAtIndex(ValueLayout.JAVA_INT, 2L * batch + b, s.requestType(b).code());
+        }
+        int int32 = Trtllm4j.TRTLLM4J_INT32();
+        buffer(trtllm4j_attention_step.input_lengths(step), arrays.asSlice(0, bytes), int32);
+        buffer(trtllm4j_attention_step.past_lengths(step), arrays.asSlice(bytes, bytes), int32);
+        buffer(trtllm4j_attention_step.host_request_types(step), arrays.asSlice(2 * bytes, bytes), int32);
+    }
+
+    private void writeRotaryTables(AttentionStep s, int maxSeqLen, int longest) {
+        int half = config.rotaryEmbeddingDim() / 2;
+        MemorySegment invFreq;
+        MemorySegment cosSin;
+        int positions;
+        if (s.rotaryCosSin() != null) {
+            checkMemory("rotaryInvFreq", s.rotaryInvFreq());
+            checkMemory("rotaryCosSin", s.rotaryCosSin());
+            if (s.rotaryInvFreq().byteSize() != half * 4L || s.rotaryCosSin().byteSize() % (half * 8L) != 0) {
+                throw new IllegalArgumentException("rotaryInvFreq has " + s.rotaryInvFreq().byteSize()
+                        + " bytes and rotaryCosSin " + s.rotaryCosSin().byteSize() + ": expected float32 ["
+                        + half + "] and [positions, " + half + ", 2]");
+            }
+            invFreq = s.rotaryInvFreq();
+            cosSin = s.rotaryCosSin();
+            positions = (int) (s.rotaryCosSin().byteSize() / (half * 8L));
+        } else {
+            long key = tableKey(longest);
+            if (key != rotaryKey || rotaryPositions < maxSeqLen) {
+                RotaryTables tables = RotaryTables.compute(config, maxSeqLen, longest);
+                MemorySegment memory = rotaryScratch.atLeast((half + (long) maxSeqLen * half * 2) * 4);
+                MemorySegment.copy(tables.invFreq(), 0, memory, ValueLayout.JAVA_FLOAT, 0, half);
+                MemorySegment.copy(tables.cosSin(), 0, memory, ValueLayout.JAVA_FLOAT, half * 4L, tables.cosSin().length);
+                rotaryKey = key;
+                rotaryPositions = maxSeqLen;
+            }
+            MemorySegment memory = rotaryScratch.atLeast(0);
+            invFreq = memory.asSlice(0, half * 4L);
+            cosSin = memory.asSlice(half * 4L, (long) rotaryPositions * half * 8);
+            positions = rotaryPositions;
+        }
+        if (positions < longest) {
+            throw new IllegalArgumentException("rotaryCosSin: " + positions + " positions, but this step reaches position "
+                    + (longest - 1));
+        }
+        trtllm4j_attention_step.rotary_positions(step, positions);
+        int float32 = Trtllm4j.TRTLLM4J_FLOAT32();
+        buffer(trtllm4j_attention_step.rotary_inv_freq(step), invFreq, float32);
+        buffer(trtllm4j_attention_step.rotary_cos_sin(step), cosSin, float32);
+    }
+
+    /**
+     * What, besides their length, the tables depend on: the grown base of dynamic NTK once a sequence
+     * passes rotary_embedding_max_positions, and longrope's choice of long factors.
+     */
+    private long tableKey(int longest) {
+        RotaryScalingType scaling = config.rotaryEmbeddingScaleType();
+        if (scaling == RotaryScalingType.DYNAMIC) {
+            return Math.max(longest, config.rotaryEmbeddingMaxPositions());
+        }
+        if (scaling == RotaryScalingType.LONGROPE) {
+            return longest > config.rotaryEmbeddingOriginalMaxPositions() ? 1 : 0;
+        }
+        return 0;
+    }
+
+    private void buffer(MemorySegment buffer, MemorySegment data, int dataType) {
+        trtllm4j_buffer.data(buffer, data);
+        trtllm4j_buffer.size_bytes(buffer, data.byteSize());
+        trtllm4j_buffer.location(buffer, backend.tensorLocation());
+        trtllm4j_buffer.data_type(buffer, dataType);
+    }
+
+    private void ensureOpen() {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+
+    /** Destroys the native plugin and frees its memory; a second call does nothing. */
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            sequenceArrays.close();
+            workspace.close();
+            rotaryScratch.close();
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GptAttentionPlugin[" + backend.name() + ", 0x" + Long.toHexString(handle.address()) + "]";
+    }
+}

@@ -1,0 +1,124 @@
+/* The CPU backend: the reference semantics of one attention step, behind the bridge ABI. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "abi_layout.h"
+#include "attention.h"
+#include "plugin_params.h"
+#include "status.h"
+#include "step_check.h"
+
+struct trtllm4j_plugin {
+    trtllm4j_params params;
+    int threads;
+};
+
+#define UNSUPPORTED_IF(condition, ...)                                         \
+    do {                                                                       \
+        if (condition) return trtllm4j_fail(TRTLLM4J_UNSUPPORTED, __VA_ARGS__); \
+    } while (0)
+
+/* Valid TensorRT-LLM configurations that this backend does not implement. */
+static int32_t check_supported(const trtllm4j_params *p) {
+    UNSUPPORTED_IF(p->paged_kv_cache, "paged_kv_cache = 1: the cpu backend keeps a contiguous KV cache");
+    UNSUPPORTED_IF(!p->remove_input_padding, "remove_input_padding = 0: the cpu backend takes packed tokens");
+    UNSUPPORTED_IF(!p->use_cache, "use_cache = 0: the cpu backend always writes the KV cache");
+    UNSUPPORTED_IF(p->kv_cache_quant_mode != 0, "kv_cache_quant_mode = %d: the cpu backend stores the KV cache in type_id",
+                   p->kv_cache_quant_mode);
+    UNSUPPORTED_IF(p->position_embedding_type == POS_RELATIVE || p->position_embedding_type == POS_CHATGLM ||
+                       p->position_embedding_type == POS_ROPE_M,
+                   "position_embedding_type = %d: the cpu backend implements learned_absolute, rope_gptj, "
+                   "rope_gpt_neox, long_rope, yarn, alibi and alibi_with_scale",
+                   p->position_embedding_type);
+    UNSUPPORTED_IF(p->rotary_embedding_scale_type == SCALE_MROPE, "rotary_embedding_scale_type = mrope: not on the cpu backend");
+    UNSUPPORTED_IF(p->mask_type != MASK_CAUSAL && p->mask_type != MASK_SLIDING_WINDOW_CAUSAL,
+                   "mask_type = %d: the cpu backend implements causal and sliding_window_causal", p->mask_type);
+    UNSUPPORTED_IF(p->unfuse_qkv_gemm, "unfuse_qkv_gemm = 1: the cpu backend takes one packed qkv");
+    UNSUPPORTED_IF(p->qkv_bias_enabled, "qkv_bias_enabled = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->do_cross_attention, "do_cross_attention = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->has_full_attention_mask, "has_full_attention_mask = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->is_spec_decoding_enabled, "is_spec_decoding_enabled = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->use_logn_scaling, "use_logn_scaling = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->skip_attn, "skip_attn = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->fuse_fp4_quant, "fuse_fp4_quant = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->pos_shift_enabled, "pos_shift_enabled = 1: not on the cpu backend");
+    UNSUPPORTED_IF(p->cp_size > 1, "cp_size = %d: context parallelism is not on the cpu backend", p->cp_size);
+    UNSUPPORTED_IF(p->vision_length > 0, "vision_length = %d: CogVLM attention is not on the cpu backend",
+                   p->vision_length);
+    return TRTLLM4J_OK;
+}
+
+static const char *describe(void) {
+    static char text[160];
+    const char *isa = __builtin_cpu_supports("avx512f") ? "AVX-512"
+                      : __builtin_cpu_supports("avx2") ? "AVX2"
+                                                       : "baseline x86-64";
+    snprintf(text, sizeof text, "cpu: C11 reference backend, %d OpenMP threads, %s kernels", omp_get_max_threads(),
+             isa);
+    return text;
+}
+
+static int32_t create(const trtllm4j_plugin_field_collection *fields, trtllm4j_plugin **out) {
+    trtllm4j_clear_error();
+    if (out == NULL) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "create: the output pointer is NULL");
+    }
+    *out = NULL;
+    trtllm4j_params params;
+    int32_t status = trtllm4j_params_parse(fields, &params);
+    if (status == TRTLLM4J_OK) status = check_supported(&params);
+    if (status != TRTLLM4J_OK) return status;
+    trtllm4j_plugin *plugin = malloc(sizeof *plugin);
+    if (plugin == NULL) {
+        return trtllm4j_fail(TRTLLM4J_OUT_OF_MEMORY, "create: no memory for the plugin");
+    }
+    plugin->params = params;
+    plugin->threads = omp_get_max_threads();
+    *out = plugin;
+    return TRTLLM4J_OK;
+}
+
+static int32_t workspace_size(const trtllm4j_plugin *plugin, const trtllm4j_attention_step *step, int64_t *bytes) {
+    if (plugin == NULL || step == NULL || bytes == NULL) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "workspace_size: plugin, step and bytes must not be NULL");
+    }
+    if (step->batch_size < 1 || step->num_tokens < 1) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "workspace_size: batch_size = %d, num_tokens = %d: need at least 1",
+                             step->batch_size, step->num_tokens);
+    }
+    *bytes = cpu_attention_workspace(&plugin->params, step, plugin->threads);
+    return TRTLLM4J_OK;
+}
+
+static int32_t enqueue(trtllm4j_plugin *plugin, const trtllm4j_attention_step *step) {
+    if (plugin == NULL) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "enqueue: the plugin is NULL");
+    }
+    int64_t needed = step == NULL ? 0 : cpu_attention_workspace(&plugin->params, step, plugin->threads);
+    int32_t status = trtllm4j_check_step(&plugin->params, step, TRTLLM4J_HOST, needed);
+    if (status != TRTLLM4J_OK) return status;
+    cpu_attention_run(&plugin->params, step, plugin->threads);
+    return TRTLLM4J_OK;
+}
+
+static void destroy(trtllm4j_plugin *plugin) {
+    free(plugin);
+}
+
+static const trtllm4j_backend_api api = {
+    .abi_version = TRTLLM4J_ABI_VERSION,
+    .name = "cpu",
+    .tensor_location = TRTLLM4J_HOST,
+    .describe = describe,
+    .create = create,
+    .workspace_size = workspace_size,
+    .enqueue = enqueue,
+    .destroy = destroy,
+    .last_error = trtllm4j_last_error,
+    .layout = trtllm4j_abi_layout,
+};
+
+__attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {
+    return &api;
+}
