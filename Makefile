@@ -13,7 +13,7 @@ ifneq ($(call is_jdk25,$(JAVA_HOME)),yes)
 endif
 export JAVA_HOME
 
-MVN ?= mvn -B -q
+MVN ?= mvn -B --no-transfer-progress
 JEXTRACT ?= $(shell command -v jextract 2>/dev/null)
 PLATFORM := linux-x86_64
 NATIVE_OUT := target/native/$(PLATFORM)
@@ -39,7 +39,7 @@ $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cp
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
 
 build: check-jdk
-	$(MVN) package -DskipTests
+	$(MVN) -q package -DskipTests
 
 test: check-jdk
 	$(MVN) verify
@@ -55,4 +55,4 @@ bindings:
 	cat jextract-config/trtllm4j.h jextract-config/jextract.args | sha256sum | cut -d' ' -f1 > jextract-config/bindings.sha256
 
 clean:
-	$(MVN) clean
+	$(MVN) -q clean
