@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.trtllm4j.attention.ContextFmhaType;
 import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
-import dev.trtllm4j.attention.RotaryScalingType;
 import dev.trtllm4j.attention.TensorRtLlmEnum;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * A {@code trtllm-build} build configuration: the sizes an engine is built for and the
@@ -85,7 +83,7 @@ public record BuildConfig(int maxBatchSize, int maxInputLen, int maxSeqLen, int 
      */
     public static BuildConfig defaults(CheckpointConfig checkpoint) {
         int maxSeqLen = checkpoint.hasMaxPositionEmbeddings() ? checkpoint.maxPositionEmbeddings() : FALLBACK_MAX_SEQ_LEN;
-        maxSeqLen = (int) Math.min(Integer.MAX_VALUE, (long) (maxSeqLen * rotaryFactor(checkpoint)));
+        maxSeqLen = (int) Math.min(Integer.MAX_VALUE, (long) (maxSeqLen * checkpoint.maxSeqLenFactor()));
         return new BuildConfig(DEFAULT_MAX_BATCH_SIZE, Math.min(DEFAULT_MAX_INPUT_LEN, maxSeqLen), maxSeqLen,
                 DEFAULT_MAX_NUM_TOKENS, 1, PluginConfig.defaults(checkpoint.dtype()));
     }
@@ -210,19 +208,6 @@ public record BuildConfig(int maxBatchSize, int maxInputLen, int maxSeqLen, int 
             throw new IllegalArgumentException("plugin_config.gpt_attention_plugin = " + name
                     + ": the plugin's type_id takes auto, float32, float16 or bfloat16");
         }
-    }
-
-    /** The scaling factor {@code trtllm-build} multiplies max_position_embeddings by. */
-    private static double rotaryFactor(CheckpointConfig checkpoint) {
-        JsonNode scaling = checkpoint.json().get("rotary_scaling");
-        if (scaling == null || !scaling.isObject() || !checkpoint.positionEmbeddingType().isRope()) {
-            return 1.0;
-        }
-        JsonKeys keys = new JsonKeys(scaling, checkpoint.architecture() + " rotary_scaling");
-        RotaryScalingType type = CheckpointConfig.scalingType(keys);
-        // llama3 and longrope state their extended length in max_position_embeddings already.
-        return List.of(RotaryScalingType.LINEAR, RotaryScalingType.DYNAMIC, RotaryScalingType.YARN).contains(type)
-                ? keys.optionalDouble("factor", 1.0) : 1.0;
     }
 
     private static void check(boolean holds, String key, int value, String rule) {

@@ -169,6 +169,22 @@ public final class CheckpointConfig {
     }
 
     /**
+     * The factor {@code trtllm-build} multiplies max_position_embeddings by when it deduces
+     * {@code max_seq_len}: the {@code factor} of linear, dynamic and yarn scaling; llama3 and
+     * longrope state their extended length in max_position_embeddings already.
+     */
+    double maxSeqLenFactor() {
+        JsonKeys scaling = keys.optionalObject("rotary_scaling");
+        if (scaling == null || !positionEmbeddingType().isRope()) {
+            return 1.0;
+        }
+        return switch (scalingType(scaling)) {
+            case LINEAR, DYNAMIC, YARN -> scaling.optionalDouble("factor", 1.0);
+            default -> 1.0;
+        };
+    }
+
+    /**
      * The GPT attention plugin configuration of one layer, on tensor-parallel rank 0.
      *
      * @throws IllegalArgumentException naming this file when the layer does not exist or a key is
