@@ -22,7 +22,7 @@ public record ConfigFile(Path path, Kind kind, JsonNode json) {
         CHECKPOINT("TensorRT-LLM checkpoint config"),
         /** A {@code trtllm-build} build config: it has {@code plugin_config} or {@code max_seq_len}. */
         BUILD("trtllm-build build config"),
-        /** A plugin-field file: its keys are plugin field names. */
+        /** A plugin-field file: any other JSON object, whose keys must be plugin field names. */
         PLUGIN_FIELDS("plugin-field file");
 
         private final String description;
@@ -40,7 +40,7 @@ public record ConfigFile(Path path, Kind kind, JsonNode json) {
     /**
      * Reads a file and recognises its kind.
      *
-     * @throws IllegalArgumentException naming the file when it cannot be read or is none of the kinds
+     * @throws IllegalArgumentException naming the file when it cannot be read or is not a JSON object
      */
     public static ConfigFile read(Path path) {
         JsonNode json = JsonKeys.readObject(path);
@@ -51,11 +51,10 @@ public record ConfigFile(Path path, Kind kind, JsonNode json) {
             kind = Kind.HUGGING_FACE;
         } else if (json.has("plugin_config") || json.has("max_seq_len")) {
             kind = Kind.BUILD;
-        } else if (PluginFieldFile.looksLikeOne(json)) {
-            kind = Kind.PLUGIN_FIELDS;
         } else {
-            throw new IllegalArgumentException(path + ": not a Hugging Face config (no key 'model_type'), a TensorRT-LLM"
-                    + " checkpoint config (no key 'architecture') or a plugin-field file (no plugin field names)");
+            // Anything else is read as plugin fields, so that a misspelt field name is reported as
+            // an unknown key rather than as a file of no known kind.
+            kind = Kind.PLUGIN_FIELDS;
         }
         return new ConfigFile(path, kind, json);
     }

@@ -161,17 +161,4 @@ public final class PluginFieldFile {
                 .withLongRope(scaling.has("short_factor") ? CheckpointConfig.factors(scaling, "short_factor") : List.of(),
                         scaling.has("long_factor") ? CheckpointConfig.factors(scaling, "long_factor") : List.of());
     }
-
-    /** Whether a JSON object looks like a plugin-field file: one of its keys is a plugin field. */
-    static boolean looksLikeOne(JsonNode json) {
-        for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            for (GptAttentionField field : GptAttentionField.values()) {
-                if (field.fieldName().equals(key)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
 }

@@ -43,12 +43,14 @@ class ConfigFileTest {
     }
 
     @Test
-    void aFileOfNoKnownKindIsNamed() throws Exception {
+    void anyOtherObjectIsReadAsPluginFields() throws Exception {
         Path file = dir.resolve("other.json");
         Files.writeString(file, "{\"colour\": \"blue\"}");
-        assertThatThrownBy(() -> ConfigFile.read(file))
+        ConfigFile config = ConfigFile.read(file);
+        assertThat(config.kind()).isEqualTo(ConfigFile.Kind.PLUGIN_FIELDS);
+        assertThatThrownBy(() -> config.attentionConfig(0, null))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith(file + ": not a Hugging Face config (no key 'model_type')");
+                .hasMessageStartingWith(file + ": unknown key 'colour'");
     }
 
     @Test
