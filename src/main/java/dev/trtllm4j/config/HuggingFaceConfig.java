@@ -120,8 +120,7 @@ public final class HuggingFaceConfig {
         // Qwen's converter defaults rope_theta to 100000 where the others default to 10000.
         double defaultBase = modelType.startsWith("qwen") ? 100000.0 : 10000.0;
         out.put("rotary_base", hf.optionalDouble("rope_theta", defaultBase));
-        JsonNode ropeScaling = hf.get("rope_scaling");
-        if (modelType.equals("phi3") && ropeScaling != null) {
+        if (modelType.equals("phi3") && hf.has("rope_scaling")) {
             // Phi-3's converter moves LongRoPE's factors to top-level keys and switches the type.
             JsonKeys scaling = hf.optionalObject("rope_scaling");
             out.put("position_embedding_type", "long_rope");
@@ -130,12 +129,7 @@ public final class HuggingFaceConfig {
             out.put("original_max_position_embeddings", hf.requiredInt("original_max_position_embeddings"));
         } else {
             out.put("position_embedding_type", "rope_gpt_neox");
-            if (ropeScaling != null) {
-                hf.optionalObject("rope_scaling");
-                out.set("rotary_scaling", ropeScaling.deepCopy());
-            } else {
-                out.putNull("rotary_scaling");
-            }
+            scalingOrNull(hf, out);
         }
         if (modelType.equals("gemma2")) {
             // Gemma 2 soft-caps attention logits and scales queries by query_pre_attn_scalar^-1/2.
