@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -63,8 +62,7 @@ public final class PluginFieldFile {
     public static GptAttentionConfig parse(JsonNode json, String source) {
         JsonKeys keys = new JsonKeys(json, source);
         GptAttentionConfig.Builder builder = GptAttentionConfig.builder();
-        for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : json.properties()) {
             String key = entry.getKey();
             if (key.equals(ROTARY_SCALING_KEY)) {
                 continue;
@@ -146,8 +144,8 @@ public final class PluginFieldFile {
     }
 
     private static RotaryScalingParameters scalingParameters(JsonKeys scaling) {
-        for (Iterator<String> it = scaling.node().fieldNames(); it.hasNext(); ) {
-            String key = it.next();
+        for (Map.Entry<String, JsonNode> entry : scaling.node().properties()) {
+            String key = entry.getKey();
             if (!SCALING_KEYS.contains(key)) {
                 throw scaling.problem(key, "is unknown: rotary_scaling takes " + String.join(", ", SCALING_KEYS)
                         + " (the variant and factor are the fields rotary_embedding_scale_type and rotary_embedding_scale)");

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,8 +70,7 @@ public final class Safetensors {
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : header.properties()) {
             if (field.getKey().equals(SafetensorsFile.METADATA_KEY)) {
                 readMetadata(field.getValue(), metadata);
             } else {
@@ -194,8 +192,7 @@ public final class Safetensors {
         if (!node.isObject()) {
             throw new IllegalArgumentException(SafetensorsFile.METADATA_KEY + " must be an object of strings");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
             if (!entry.getValue().isTextual()) {
                 throw new IllegalArgumentException(SafetensorsFile.METADATA_KEY + " entry '" + entry.getKey()
                         + "' must be a string, got " + entry.getValue());
