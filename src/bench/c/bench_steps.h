@@ -28,4 +28,10 @@ __attribute__((visibility("default"))) int32_t trtllm4j_bench_enqueue_loop(const
 __attribute__((visibility("default"))) void trtllm4j_bench_copy(void *dst, const void *src, int64_t bytes,
                                                                 int threads);
 
+/*
+ * Reads bytes at src (a multiple of 128), split into `threads` contiguous parts read in parallel;
+ * returns a sum of what it read, so that the reads cannot be left out.
+ */
+__attribute__((visibility("default"))) float trtllm4j_bench_read(const void *src, int64_t bytes, int threads);
+
 #endif

@@ -41,9 +41,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code prefill}: 1 sequence of a 1,024-token prompt.
  * </ul>
  * ORT runs with 2 intra-op threads and past and present sharing one buffer, its fastest setting; the
- * CPU backend with its OpenMP threads (2 on a 2-core machine). {@link #memoryCopy} copies as many bytes
- * as decode reads from the KV cache (every cached K and V of the batch: 8 x 2 x 8 x 2,049 x 128 x 4 =
- * 134.3 MB) with 2 threads, the machine's memory bandwidth that decode's is compared with.
+ * CPU backend with its OpenMP threads (2 on a 2-core machine).
+ *
+ * <p>Decode reads the whole KV cache of the batch once: 8 x 2 x 8 x 2,049 x 128 x 4 bytes = 134.3 MB.
+ * {@link #memoryRead} reads, and {@link #memoryCopy} copies, as many bytes with 2 threads: the
+ * machine's memory bandwidth that decode's is compared with, in the same run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -151,13 +153,13 @@ public class AttentionBenchmark {
         }
     }
 
-    /** Two buffers the size of decode's KV-cache reads, and the helper library's parallel copy. */
+    /** Two buffers the size of decode's KV-cache reads, and the helper library's parallel copy and read. */
     @State(Scope.Thread)
-    public static class Copy {
+    public static class Memory {
         static final long BYTES = (long) DECODE_BATCH * 2 * KV_HEADS * (DECODE_PAST + 1) * HEAD_SIZE * Float.BYTES;
         final Arena arena = Arena.ofShared();
         MemorySegment source, destination;
-        MethodHandle copy;
+        MethodHandle copy, read;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -165,9 +167,12 @@ public class AttentionBenchmark {
             destination = arena.allocate(BYTES, 64);
             source.fill((byte) 1);
             destination.fill((byte) 2);
-            SymbolLookup helpers = SymbolLookup.libraryLookup(BridgeBenchmark.benchLibrary(), arena);
+            SymbolLookup helpers = BridgeBenchmark.benchLibrary();
             copy = Linker.nativeLinker().downcallHandle(helpers.findOrThrow("trtllm4j_bench_copy"),
                     FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT));
+            read = Linker.nativeLinker().downcallHandle(helpers.findOrThrow("trtllm4j_bench_read"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                             ValueLayout.JAVA_INT));
         }
 
@@ -188,7 +193,12 @@ public class AttentionBenchmark {
     }
 
     @Benchmark
-    public void memoryCopy(Copy state) throws Throwable {
-        state.copy.invokeExact(state.destination, state.source, Copy.BYTES, THREADS);
+    public void memoryCopy(Memory state) throws Throwable {
+        state.copy.invokeExact(state.destination, state.source, Memory.BYTES, THREADS);
+    }
+
+    @Benchmark
+    public float memoryRead(Memory state) throws Throwable {
+        return (float) state.read.invokeExact(state.source, Memory.BYTES, THREADS);
     }
 }

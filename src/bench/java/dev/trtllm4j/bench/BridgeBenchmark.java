@@ -76,9 +76,9 @@ public class BridgeBenchmark {
                 .context(arena.allocate(32 * Float.BYTES, 64)).contextRequest(1, 0).build();
         plugin.enqueue(step);
 
-        SymbolLookup helpers = SymbolLookup.libraryLookup(benchLibrary(), arena);
+        SymbolLookup helpers = benchLibrary();
         SymbolLookup backend = SymbolLookup.libraryLookup(
-                Path.of("target/native/linux-x86_64/libtrtllm4j_cpu.so").toAbsolutePath(), arena);
+                Path.of("target/native/linux-x86_64/libtrtllm4j_cpu.so").toAbsolutePath(), Arena.global());
         Linker linker = Linker.nativeLinker();
         api = (MemorySegment) linker.downcallHandle(backend.findOrThrow("trtllm4j_backend"),
                 FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
@@ -101,13 +101,16 @@ public class BridgeBenchmark {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
     }
 
-    /** The helper library that make bench-native builds. */
-    static Path benchLibrary() {
+    /**
+     * The helper library that make bench-native builds, loaded for the JVM's lifetime: unloading it would
+     * unload OpenMP under its idle worker threads.
+     */
+    static SymbolLookup benchLibrary() {
         Path library = Path.of("target/bench/libtrtllm4j_bench.so").toAbsolutePath();
         if (!Files.isRegularFile(library)) {
             throw new IllegalStateException(library + " is missing: run the benchmarks with make bench");
         }
-        return library;
+        return SymbolLookup.libraryLookup(library, Arena.global());
     }
 
     @TearDown(Level.Trial)
