@@ -178,8 +178,6 @@ static inline int visible(int32_t pos, int32_t key_pos, int32_t window, int32_t 
  * anyway, so the wider vectors would only add tails.
  */
 typedef float v8 __attribute__((vector_size(32)));
-/* The vector helpers are static and inlined, so their vector arguments never cross an ABI boundary. */
-#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float v8_unaligned __attribute__((vector_size(32), aligned(4)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
