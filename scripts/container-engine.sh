@@ -84,7 +84,8 @@ if ! podman image exists "$BASE_IMAGE"; then
 fi
 
 socket="$STATE_DIR/podman-$$.sock"
-podman system service --time=0 "unix://$socket" &
+service_log="$STATE_DIR/podman-service.log"
+podman system service --time=0 "unix://$socket" >"$service_log" 2>&1 &
 service_pid=$!
 stop_service() {
   kill "$service_pid" 2>/dev/null || true
@@ -95,11 +96,11 @@ trap stop_service EXIT
 
 for _ in $(seq 1 100); do
   answers "unix://$socket" && break
-  kill -0 "$service_pid" 2>/dev/null || { log "podman system service exited"; exit 1; }
+  kill -0 "$service_pid" 2>/dev/null || { log "podman system service exited; see $service_log"; exit 1; }
   sleep 0.2
 done
-answers "unix://$socket" || { log "podman system service did not answer on $socket within 20 s"; exit 1; }
-log "Podman's API service (pid $service_pid) answers on $socket"
+answers "unix://$socket" || { log "podman system service did not answer on $socket within 20 s; see $service_log"; exit 1; }
+log "Podman's API service (pid $service_pid) answers on $socket; its log: $service_log"
 
 export DOCKER_HOST="unix://$socket"
 export TESTCONTAINERS_RYUK_DISABLED=true

@@ -1,0 +1,107 @@
+package dev.trtllm4j.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.trtllm4j.attention.DataType;
+import dev.trtllm4j.cli.Trtllm4jCommand;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.testcontainers.containers.Container.ExecResult;
+import picocli.CommandLine;
+
+/**
+ * The CPU image in a real container engine: built from docker/cpu.Dockerfile, started as a
+ * {@link TrtLlmContainer}, and checked against the same work done in this JVM on the CPU backend.
+ */
+class TrtLlmContainerIT {
+
+    private static CpuImage image;
+    private static TrtLlmContainer container;
+
+    @BeforeAll
+    static void startContainer() {
+        image = CpuImage.build();
+        container = new TrtLlmContainer(image.name());
+        container.start();
+    }
+
+    @AfterAll
+    static void removeContainerAndImage() {
+        try (CpuImage built = image) {
+            if (container != null) {
+                container.stop();
+            }
+        }
+    }
+
+    @Test
+    void reportsTheVersionOfTheJarItCarries() {
+        assertThat(container.getVersion()).isEqualTo(System.getProperty("trtllm4j.version"));
+    }
+
+    @Test
+    void demoInsideTheContainerMatchesTheDemoInProcess() throws IOException, InterruptedException {
+        String[] demo = {"demo", "--prompt", "16", "--steps", "2"};
+
+        ExecResult inside = container.runTrtllm4j(demo);
+
+        assertThat(inside.getExitCode()).as(inside.getStderr()).isZero();
+        assertThat(deterministicLines(inside.getStdout())).isEqualTo(deterministicLines(inProcess(demo)));
+    }
+
+    @Test
+    void badInputExitsWithStatusTwoAndNamesTheProblem() throws IOException, InterruptedException {
+        ExecResult result = container.runTrtllm4j("demo", "--dtype", "float64");
+
+        assertThat(result.getExitCode()).isEqualTo(2);
+        assertThat(result.getStderr()).contains("float64");
+    }
+
+    @Test
+    void configConvertInsideTheContainerMatchesConvertInProcess(@TempDir Path work)
+            throws IOException, InterruptedException {
+        assumeTrue(container.runTrtllm4j("config", "convert", "--help").getStdout().contains("--hf"),
+                "this build of trtllm4j has no 'config convert' yet (issue 3)");
+        Path hfConfig = work.resolve("config.json");
+        Files.copy(TrtLlmContainerIT.class.getResourceAsStream("llama-3.1-8b-config.json"), hfConfig);
+
+        List<Path> converted = container.convertConfig(hfConfig, DataType.BFLOAT16, work.resolve("container"));
+        Path inProcessOut = work.resolve("in-process");
+        inProcess("config", "convert", "--hf", hfConfig.toString(), "--out", inProcessOut.toString(),
+                "--dtype", "bfloat16");
+
+        assertThat(converted).isNotEmpty();
+        for (Path file : converted) {
+            Path twin = inProcessOut.resolve(work.resolve("container").relativize(file));
+            assertThat(file).hasSameTextualContentAs(twin);
+        }
+        try (var inProcessFiles = Files.walk(inProcessOut)) {
+            assertThat(inProcessFiles.filter(Files::isRegularFile).count()).isEqualTo(converted.size());
+        }
+    }
+
+    /** Runs the trtllm4j command in this JVM, on the CPU backend of this build; returns its output. */
+    private static String inProcess(String... arguments) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = new CommandLine(new Trtllm4jCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute(arguments);
+        assertThat(status).as(err.toString()).isZero();
+        return out.toString();
+    }
+
+    /** The demo's plugin fields and its difference from the reference; times and thread counts vary. */
+    private static List<String> deterministicLines(String demoOutput) {
+        return demoOutput.lines().filter(line -> line.startsWith("  ") || line.startsWith("largest difference"))
+                .toList();
+    }
+}
