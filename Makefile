@@ -16,7 +16,7 @@ ifneq ($(call is_jdk25,$(JAVA_HOME)),yes)
 endif
 export JAVA_HOME
 
-MVN ?= mvn -B -q
+MVN ?= mvn -B --no-transfer-progress
 JEXTRACT ?= $(shell command -v jextract 2>/dev/null)
 PLATFORM := linux-x86_64
 NATIVE_OUT := target/native/$(PLATFORM)
@@ -42,7 +42,7 @@ $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cp
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
 
 build: check-jdk
-	$(MVN) package -DskipTests
+	$(MVN) -q package -DskipTests
 
 # Integration tests need a container engine: the script uses the one that answers, or brings up
 # Podman for the run and stops it afterwards.
@@ -104,4 +104,4 @@ image-nvidia: check-engine
 	  --build-arg TRTLLM_RELEASE_TAG=$(TRTLLM_RELEASE_TAG) -t $(NVIDIA_IMAGE) $(IMAGE_CONTEXT)
 
 clean:
-	$(MVN) clean
+	$(MVN) -q clean

@@ -50,7 +50,7 @@ static int32_t check_supported(const trtllm4j_params *p) {
 }
 
 static const char *describe(void) {
-    static char text[160];
+    static _Thread_local char text[160]; /* per thread: callers may race */
     const char *isa = __builtin_cpu_supports("avx512f") ? "AVX-512"
                       : __builtin_cpu_supports("avx2") ? "AVX2"
                                                        : "baseline x86-64";

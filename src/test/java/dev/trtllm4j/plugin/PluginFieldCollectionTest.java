@@ -1,0 +1,104 @@
+package dev.trtllm4j.plugin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.trtllm4j.attention.DataType;
+import dev.trtllm4j.attention.GptAttentionConfig;
+import dev.trtllm4j.attention.GptAttentionField;
+import dev.trtllm4j.attention.PositionEmbeddingType;
+import dev.trtllm4j.attention.RotaryScalingType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The collection read back from native memory with raw offsets of TensorRT 10's structs
+ * ({@code PluginField}: name@0, data@8, type@16, length@20, 24 bytes; {@code PluginFieldCollection}:
+ * nbFields@0, fields@8), not with the bindings that wrote it.
+ */
+class PluginFieldCollectionTest {
+
+    private static final int FLOAT32 = 1, INT8 = 3, INT32 = 5;
+
+    record Field(int type, int length, Object value) {}
+
+    private static Map<String, Field> readBack(MemorySegment collection) {
+        int count = collection.get(ValueLayout.JAVA_INT, 0);
+        MemorySegment fields = collection.get(ValueLayout.ADDRESS, 8).reinterpret(24L * count);
+        Map<String, Field> read = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            long at = 24L * i;
+            String name = fields.get(ValueLayout.ADDRESS, at).reinterpret(256).getString(0);
+            int type = fields.get(ValueLayout.JAVA_INT, at + 16);
+            int length = fields.get(ValueLayout.JAVA_INT, at + 20);
+            MemorySegment data = fields.get(ValueLayout.ADDRESS, at + 8).reinterpret(4L * length);
+            Object value = switch (type) {
+                case FLOAT32 -> data.get(ValueLayout.JAVA_FLOAT, 0);
+                case INT8 -> (int) data.get(ValueLayout.JAVA_BYTE, 0);
+                case INT32 -> length == 1 ? data.get(ValueLayout.JAVA_INT, 0) : data.toArray(ValueLayout.JAVA_INT);
+                default -> throw new AssertionError(name + " has type " + type);
+            };
+            read.put(name, new Field(type, length, value));
+        }
+        return read;
+    }
+
+    private static GptAttentionConfig llama() {
+        return GptAttentionConfig.builder().layerIdx(3).numHeads(32).numKvHeads(8).headSize(128)
+                .maxContextLength(8192).positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX)
+                .rotaryEmbeddingDim(128).rotaryEmbeddingBase(500000f)
+                .rotaryEmbeddingScaleType(RotaryScalingType.LLAMA3).rotaryEmbeddingScale(8f)
+                .typeId(DataType.BFLOAT16).pagedKvCache(true).cpGroup(0, 1).cpSize(2).build();
+    }
+
+    @Test
+    void holdsEveryFieldWithNameTypeLengthAndValue() {
+        GptAttentionConfig config = llama();
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, Field> read = readBack(PluginFieldCollection.allocate(config, arena));
+            assertThat(read.keySet()).hasSize(58);
+            for (GptAttentionField field : GptAttentionField.values()) {
+                Field native_ = read.get(field.fieldName());
+                assertThat(native_).as(field.fieldName()).isNotNull();
+                assertThat(native_.type()).as(field.fieldName()).isEqualTo(field.wireType().code());
+                Object expected = config.get(field);
+                if (expected instanceof int[] list) {
+                    assertThat(native_.length()).isEqualTo(list.length);
+                    assertThat((int[]) native_.value()).containsExactly(list);
+                } else {
+                    assertThat(native_.length()).as(field.fieldName()).isEqualTo(1);
+                    assertThat(native_.value()).as(field.fieldName()).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
+    @Test
+    void writesTheValuesAUserSetInTensorRtLlmsEncoding() {
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, Field> read = readBack(PluginFieldCollection.allocate(llama(), arena));
+            assertThat(read.get("layer_idx")).isEqualTo(new Field(INT32, 1, 3));
+            assertThat(read.get("position_embedding_type")).isEqualTo(new Field(INT8, 1, 2));
+            assertThat(read.get("rotary_embedding_dim")).isEqualTo(new Field(INT32, 1, 128));
+            assertThat(read.get("rotary_embedding_base")).isEqualTo(new Field(FLOAT32, 1, 500000f));
+            assertThat(read.get("rotary_embedding_scale_type")).isEqualTo(new Field(INT8, 1, 4));
+            assertThat(read.get("type_id")).isEqualTo(new Field(INT32, 1, 7));
+            assertThat(read.get("paged_kv_cache")).isEqualTo(new Field(INT32, 1, 1));
+            assertThat(read.get("use_cache")).isEqualTo(new Field(INT32, 1, 1));
+            assertThat(read.get("remove_input_padding")).isEqualTo(new Field(INT8, 1, 1));
+            assertThat(read.get("block_sparse_homo_head_pattern")).isEqualTo(new Field(INT8, 1, 0));
+        }
+    }
+
+    @Test
+    void structsHaveTensorRtSizes() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(llama(), arena);
+            assertThat(collection.byteSize()).isEqualTo(16);
+            assertThat(collection.get(ValueLayout.JAVA_INT, 0)).isEqualTo(58);
+        }
+    }
+}

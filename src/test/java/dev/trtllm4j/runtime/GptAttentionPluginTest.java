@@ -1,0 +1,261 @@
+package dev.trtllm4j.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.trtllm4j.attention.DataType;
+import dev.trtllm4j.attention.GptAttentionConfig;
+import dev.trtllm4j.attention.PositionEmbeddingType;
+import dev.trtllm4j.attention.RotaryScalingParameters;
+import dev.trtllm4j.attention.RotaryScalingType;
+import dev.trtllm4j.embedding.RotaryTables;
+import dev.trtllm4j.reference.ReferenceAttention;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A plugin's lifecycle, its checks before native code, and the step semantics across several steps. */
+class GptAttentionPluginTest {
+
+    private static final Backend CPU = Backend.open("cpu");
+    private static final int MAX_SEQ_LEN = 48;
+
+    private final GptAttentionConfig config = GptAttentionConfig.builder().numHeads(4).numKvHeads(2).headSize(64)
+            .maxContextLength(64).positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(64)
+            .typeId(DataType.FLOAT32).build();
+    private final int rowWidth = (4 + 2 * 2) * 64;
+    private Arena arena;
+    private GptAttentionPlugin plugin;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofConfined();
+        plugin = CPU.createPlugin(config);
+    }
+
+    @AfterEach
+    void close() {
+        plugin.close();
+        arena.close();
+    }
+
+    private MemorySegment floats(long count) {
+        return arena.allocate(count * 4, 64);
+    }
+
+    private AttentionStep.Builder prompt(int tokens) {
+        return AttentionStep.builder().contextRequest(tokens, 0).qkv(floats((long) tokens * rowWidth))
+                .kvCache(floats(2L * 2 * MAX_SEQ_LEN * 64)).context(floats(tokens * 4L * 64));
+    }
+
+    @Test
+    void aSecondCloseDoesNothing() {
+        plugin.close();
+        assertThatCode(plugin::close).doesNotThrowAnyException();
+    }
+
+    @Test
+    void useAfterCloseThrowsNamingThePlugin() {
+        String name = plugin.toString();
+        plugin.close();
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(name + " is closed")
+                .hasMessageStartingWith("GptAttentionPlugin[cpu, 0x");
+    }
+
+    @Test
+    void rejectsQkvOfTheWrongSize() {
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).qkv(floats(rowWidth)).build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("qkv: 2048 bytes, expected 4096 (1024 float32 elements)");
+    }
+
+    @Test
+    void rejectsHeapMemory() {
+        MemorySegment heap = MemorySegment.ofArray(new float[2 * 4 * 64]);
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).context(heap).build()))
+                .hasMessage("context: a heap segment; the cpu backend reads native memory (allocate it from an Arena)");
+    }
+
+    @Test
+    void rejectsAKvCacheThatIsNoWholeNumberOfPositions() {
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).kvCache(floats(1000)).build()))
+                .hasMessage("kvCache: 4000 bytes is not [batch 1, 2, num_kv_heads 2, max_seq_len, head_size 64] of float32");
+    }
+
+    @Test
+    void rejectsTokensBeyondTheCache() {
+        AttentionStep step = AttentionStep.builder().generationRequest(MAX_SEQ_LEN).qkv(floats(rowWidth))
+                .kvCache(floats(2L * 2 * MAX_SEQ_LEN * 64)).context(floats(4 * 64)).build();
+        assertThatThrownBy(() -> plugin.enqueue(step))
+                .hasMessage("sequence 0: pastLength 48 + inputLength 1 exceeds max_seq_len 48 of kvCache");
+    }
+
+    @Test
+    void rejectsAGenerationRequestOfSeveralTokens() {
+        AttentionStep step = AttentionStep.builder().sequence(RequestType.GENERATION, 2, 4).qkv(floats(2L * rowWidth))
+                .kvCache(floats(2L * 2 * MAX_SEQ_LEN * 64)).context(floats(2 * 4 * 64)).build();
+        assertThatThrownBy(() -> plugin.enqueue(step))
+                .hasMessage("sequence 0: a generation request has exactly 1 new token, got inputLength = 2");
+    }
+
+    @Test
+    void rejectsAWindowFilledBySinks() {
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).attentionWindow(4, 4).build()))
+                .hasMessage("maxAttentionWindow = 4, sinkTokenLength = 4: need a window of at least 1 that holds more"
+                        + " than its sink tokens");
+    }
+
+    @Test
+    void rejectsRotaryTablesOfTheWrongShape() {
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).rotaryTables(floats(31), floats(64)).build()))
+                .hasMessage("rotaryInvFreq has 124 bytes and rotaryCosSin 256: expected float32 [32] and [positions, 32, 2]");
+    }
+
+    @Test
+    void backendRejectionsCarryTheNativeMessage() {
+        GptAttentionConfig paged = config.toBuilder().pagedKvCache(true).build();
+        assertThatThrownBy(() -> CPU.createPlugin(paged))
+                .isInstanceOfSatisfying(NativeException.class,
+                        e -> assertThat(e.status()).isEqualTo(NativeStatus.UNSUPPORTED))
+                .hasMessage("cpu backend, create: UNSUPPORTED: paged_kv_cache = 1: the cpu backend keeps a contiguous KV cache");
+    }
+
+    /** Runs a prompt of {@code total} tokens split into a prefill and single-token decode steps. */
+    private float[] promptThenDecode(GptAttentionPlugin plugin, float[] qkv, int prefill, int total) {
+        MemorySegment cache = floats(2L * 2 * MAX_SEQ_LEN * 64);
+        float[] context = new float[total * 4 * 64];
+        MemorySegment first = floats((long) prefill * 4 * 64);
+        plugin.enqueue(AttentionStep.builder().contextRequest(prefill, 0)
+                .qkv(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Arrays.copyOf(qkv, prefill * rowWidth)))
+                .kvCache(cache).context(first).build());
+        MemorySegment.copy(first, ValueLayout.JAVA_FLOAT, 0, context, 0, prefill * 4 * 64);
+        for (int t = prefill; t < total; t++) {
+            MemorySegment out = floats(4 * 64);
+            plugin.enqueue(AttentionStep.builder().generationRequest(t)
+                    .qkv(arena.allocateFrom(ValueLayout.JAVA_FLOAT,
+                            Arrays.copyOfRange(qkv, t * rowWidth, (t + 1) * rowWidth)))
+                    .kvCache(cache).context(out).build());
+            MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, 0, context, t * 4 * 64, 4 * 64);
+        }
+        return context;
+    }
+
+    @Test
+    void aPrefillFollowedByDecodeStepsEqualsOneLongPrefill() {
+        float[] qkv = AttentionCase.randomValues(new Random(3), 40 * rowWidth, DataType.FLOAT32);
+        float[] stepwise = promptThenDecode(plugin, qkv, 25, 40);
+        float[] whole = promptThenDecode(plugin, qkv, 40, 40);
+        assertThat(AttentionCase.maxDifference(whole, stepwise)).isLessThan(1e-6);
+    }
+
+    /** Scaling variants whose tables the plugin computes and regrows by itself, against the reference. */
+    @Test
+    void computesItsOwnTablesForEveryScalingVariant() {
+        List<GptAttentionConfig> variants = List.of(
+                config.toBuilder().rotaryEmbeddingScaleType(RotaryScalingType.LINEAR).rotaryEmbeddingScale(4f).build(),
+                config.toBuilder().rotaryEmbeddingScaleType(RotaryScalingType.DYNAMIC).rotaryEmbeddingScale(2f)
+                        .rotaryEmbeddingMaxPositions(16).build(),
+                config.toBuilder().rotaryEmbeddingScaleType(RotaryScalingType.LLAMA3).rotaryEmbeddingScale(8f)
+                        .rotaryEmbeddingOriginalMaxPositions(16).build(),
+                config.toBuilder().rotaryEmbeddingScaleType(RotaryScalingType.YARN).rotaryEmbeddingScale(4f)
+                        .rotaryEmbeddingOriginalMaxPositions(16).build(),
+                config.toBuilder().positionEmbeddingType(PositionEmbeddingType.LONG_ROPE)
+                        .rotaryEmbeddingScaleType(RotaryScalingType.LONGROPE).rotaryEmbeddingMaxPositions(64)
+                        .rotaryEmbeddingOriginalMaxPositions(16).rotaryEmbeddingShortMScale(1.1f)
+                        .rotaryEmbeddingLongMScale(1.3f)
+                        .rotaryScaling(RotaryScalingParameters.DEFAULTS.withLongRope(
+                                Collections.nCopies(32, 1.5), Collections.nCopies(32, 3.0)))
+                        .build());
+        for (GptAttentionConfig variant : variants) {
+            // Short then long sequences, so that dynamic and longrope tables must change.
+            for (int past : new int[] {4, 30}) {
+                AttentionCase.Result result = AttentionCase.run(CPU, variant, MAX_SEQ_LEN, AttentionStep.NO_WINDOW, 0,
+                        past, new AttentionCase.Sequence(RequestType.CONTEXT, 6, past));
+                assertThat(result.contextError()).as(variant.rotaryEmbeddingScaleType() + ", past " + past)
+                        .isLessThan(1e-6);
+            }
+        }
+    }
+
+    @Test
+    void usesRotaryTablesGivenWithTheStep() {
+        // Tables of another base than the config's: the output must follow the tables given.
+        GptAttentionConfig otherBase = config.toBuilder().rotaryEmbeddingBase(500f).build();
+        RotaryTables tables = RotaryTables.compute(otherBase, MAX_SEQ_LEN);
+        float[] qkv = AttentionCase.randomValues(new Random(5), 6 * rowWidth, DataType.FLOAT32);
+        float[] cache = new float[2 * 2 * MAX_SEQ_LEN * 64];
+        double[] expected = ReferenceAttention.run(otherBase, qkv, cache.clone(), new int[] {6}, new int[] {0},
+                MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
+        MemorySegment context = floats(6 * 4 * 64);
+        plugin.enqueue(AttentionStep.builder().contextRequest(6, 0).qkv(arena.allocateFrom(ValueLayout.JAVA_FLOAT, qkv))
+                .kvCache(arena.allocateFrom(ValueLayout.JAVA_FLOAT, cache)).context(context)
+                .rotaryTables(arena.allocateFrom(ValueLayout.JAVA_FLOAT, tables.invFreq()),
+                        arena.allocateFrom(ValueLayout.JAVA_FLOAT, tables.cosSin()))
+                .build());
+        assertThat(AttentionCase.maxDifference(expected, context.toArray(ValueLayout.JAVA_FLOAT))).isLessThan(1e-6);
+    }
+
+    @Test
+    void tenThousandCreateEnqueueCloseCyclesDoNotGrowNativeMemory() throws Throwable {
+        AttentionStep step = prompt(3).build();
+        Runnable cycles = () -> {
+            for (int i = 0; i < 1000; i++) {
+                try (GptAttentionPlugin p = CPU.createPlugin(config)) {
+                    p.enqueue(step);
+                }
+            }
+        };
+        cycles.run(); // warm up: JIT, OpenMP threads, malloc's pools
+        long[] growth = new long[10];
+        long previous = mallocInUse();
+        for (int round = 0; round < growth.length; round++) {
+            cycles.run();
+            long now = mallocInUse();
+            growth[round] = now - previous;
+            previous = now;
+        }
+        // The JVM's compilers and collector take and give back megabytes now and then, so a single
+        // difference says little; a leak grows every round. Each cycle mallocs about 300 KiB and frees
+        // it; a leak of 50 bytes per cycle would make the median round grow by 50 KB.
+        Arrays.sort(growth);
+        assertThat(growth[growth.length / 2]).as("median bytes malloc keeps per 1,000 cycles, rounds sorted: %s",
+                Arrays.toString(growth)).isLessThan(50_000);
+    }
+
+    /**
+     * Bytes the C heap has handed out and not taken back (glibc's mallinfo2: uordblks + hblkhd). The
+     * JVM's native allocations, arenas included, come from it; the Java heap does not.
+     */
+    private static long mallocInUse() throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        StructLayout mallinfo2 = MemoryLayout.structLayout(
+                Stream.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                        "uordblks", "fordblks", "keepcost").map(ValueLayout.JAVA_LONG::withName)
+                        .toArray(MemoryLayout[]::new));
+        MethodHandle call = linker.downcallHandle(linker.defaultLookup().find("mallinfo2").orElseThrow(),
+                FunctionDescriptor.of(mallinfo2));
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment info = (MemorySegment) call.invokeExact((SegmentAllocator) local);
+            return info.get(ValueLayout.JAVA_LONG, mallinfo2.byteOffset(PathElement.groupElement("uordblks")))
+                    + info.get(ValueLayout.JAVA_LONG, mallinfo2.byteOffset(PathElement.groupElement("hblkhd")));
+        }
+    }
+}
