@@ -1,6 +1,8 @@
 package dev.trtllm4j.testing;
 
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 
@@ -24,6 +26,11 @@ public final class SkipReasons implements TestExecutionListener {
     }
 
     private static void print(TestIdentifier test, String reason) {
-        System.out.println("skipped " + test.getLegacyReportingName() + ": " + reason);
+        String name = test.getSource().map(source -> switch (source) {
+            case MethodSource method -> method.getJavaClass().getSimpleName() + "." + method.getMethodName();
+            case ClassSource type -> type.getJavaClass().getSimpleName();
+            default -> test.getDisplayName();
+        }).orElse(test.getDisplayName());
+        System.out.println("skipped " + name + ": " + reason);
     }
 }
