@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
@@ -28,7 +29,8 @@ import org.testcontainers.utility.MountableFile;
  * succeeds inside it, that is once the tool, its Java runtime and its jar work.
  *
  * <p>A GPU is used only when asked for with {@link #withGpus()} or {@link #withGpus(String...)}; the
- * container never infers one from what the engine offers.
+ * container never infers one from what the engine offers. A container that asked for GPUs fails to
+ * start unless it sees at least one NVIDIA device inside.
  *
  * {@snippet :
  * try (TrtLlmContainer trtllm4j = new TrtLlmContainer("trtllm4j/trtllm4j-cpu:0.1.0")) {
@@ -121,13 +123,29 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
     @Override
     protected void containerIsStarted(InspectContainerResponse containerInfo) {
         try {
+            if (gpuDeviceIds != null) {
+                checkGpusVisible();
+            }
             String line = runChecked("--version").getStdout().strip();
             version = line.startsWith("trtllm4j ") ? line.substring("trtllm4j ".length()) : line;
         } catch (IOException e) {
-            throw new IllegalStateException("reading trtllm4j --version in " + getDockerImageName() + ": " + e.getMessage(), e);
+            throw new ContainerLaunchException("starting " + getDockerImageName() + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading trtllm4j --version in " + getDockerImageName(), e);
+            throw new ContainerLaunchException("interrupted while starting " + getDockerImageName(), e);
+        }
+    }
+
+    /**
+     * An engine may accept a device request and ignore it (Podman's Docker-compatible API does): the
+     * GPUs must be seen inside, or a test asking for them would silently run without.
+     */
+    private void checkGpusVisible() throws IOException, InterruptedException {
+        ExecResult devices = execInContainer("sh", "-c", "ls /dev/nvidia[0-9]*");
+        if (devices.getExitCode() != 0) {
+            throw new ContainerLaunchException("a container of " + getDockerImageName() + " asked for GPUs "
+                    + (gpuDeviceIds.isEmpty() ? "(all)" : gpuDeviceIds) + " but sees no /dev/nvidiaN device: the"
+                    + " host has no NVIDIA GPU, or the engine ignored the device request (Podman's Docker API does)");
         }
     }
 

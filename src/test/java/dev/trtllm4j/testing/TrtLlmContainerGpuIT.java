@@ -12,12 +12,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.utility.DockerImageName;
 
 /**
  * The NVIDIA image with a GPU device request. Runs only where the engine offers an NVIDIA runtime,
- * the image was built ({@code make image-nvidia}), and a container asking for GPUs really sees one;
- * elsewhere every test is skipped, and the reason says which of these is missing.
+ * the image was built ({@code make image-nvidia}), and a container asking for GPUs really sees one
+ * (TrtLlmContainer refuses to start otherwise); elsewhere every test is skipped, and the reason says
+ * which of these is missing.
  *
  * <p>The TensorRT-LLM backend does not exist yet, so the tool inside still runs on the CPU backend:
  * these tests check that the image carries this build and that the device request reaches the
@@ -41,11 +43,13 @@ class TrtLlmContainerGpuIT {
                 + " here: build it with make image-nvidia TRTLLM_RELEASE_IMAGE=...");
 
         container = new TrtLlmContainer(IMAGE).withGpus();
-        container.start();
-        ExecResult gpus = container.execInContainer("nvidia-smi", "-L");
-        assumeTrue(gpus.getExitCode() == 0 && gpus.getStdout().contains("GPU "),
-                "a container asking for all GPUs sees none: nvidia-smi -L printed '" + gpus.getStdout().strip()
-                        + "' '" + gpus.getStderr().strip() + "'");
+        try {
+            container.start();
+        } catch (ContainerLaunchException e) {
+            container.stop();
+            container = null;
+            assumeTrue(false, "no GPU here: " + rootMessage(e));
+        }
     }
 
     @AfterAll
@@ -53,6 +57,14 @@ class TrtLlmContainerGpuIT {
         if (container != null) {
             container.stop();
         }
+    }
+
+    @Test
+    void seesTheGpusItAskedFor() throws IOException, InterruptedException {
+        ExecResult gpus = container.execInContainer("nvidia-smi", "-L");
+
+        assertThat(gpus.getExitCode()).as(gpus.getStderr()).isZero();
+        assertThat(gpus.getStdout()).contains("GPU 0");
     }
 
     @Test
@@ -66,6 +78,14 @@ class TrtLlmContainerGpuIT {
 
         assertThat(demo.getExitCode()).as(demo.getStderr()).isZero();
         assertThat(demo.getStdout()).contains("largest difference from the double-precision reference");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 
     private static boolean exists(DockerClient engine, DockerImageName image) {

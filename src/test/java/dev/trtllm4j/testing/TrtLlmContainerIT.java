@@ -1,6 +1,8 @@
 package dev.trtllm4j.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.trtllm4j.attention.DataType;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.ContainerLaunchException;
 import picocli.CommandLine;
 
 /**
@@ -86,6 +89,17 @@ class TrtLlmContainerIT {
         }
         try (var inProcessFiles = Files.walk(inProcessOut)) {
             assertThat(inProcessFiles.filter(Files::isRegularFile).count()).isEqualTo(converted.size());
+        }
+    }
+
+    @Test
+    void askingForGpusWhereNoneIsVisibleFailsTheStart() {
+        assumeFalse(Files.exists(Path.of("/dev/nvidiactl")), "this host has an NVIDIA GPU");
+
+        try (TrtLlmContainer withGpus = new TrtLlmContainer(image.name()).withGpus()) {
+            assertThatThrownBy(withGpus::start)
+                    .isInstanceOf(ContainerLaunchException.class)
+                    .rootCause().hasMessageContaining("asked for GPUs (all) but sees no /dev/nvidiaN device");
         }
     }
 
