@@ -93,6 +93,9 @@ stop_service() {
   rm -f "$socket"
 }
 trap stop_service EXIT
+# A signal becomes an exit, so that the EXIT trap stops the service then too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 for _ in $(seq 1 100); do
   answers "unix://$socket" && break
