@@ -11,21 +11,15 @@ import dev.trtllm4j.attention.RotaryScalingParameters;
 import dev.trtllm4j.attention.RotaryScalingType;
 import dev.trtllm4j.embedding.RotaryTables;
 import dev.trtllm4j.reference.ReferenceAttention;
+import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout.PathElement;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SegmentAllocator;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -214,48 +208,19 @@ class GptAttentionPluginTest {
     }
 
     @Test
-    void tenThousandCreateEnqueueCloseCyclesDoNotGrowNativeMemory() throws Throwable {
-        AttentionStep step = prompt(3).build();
-        Runnable cycles = () -> {
-            for (int i = 0; i < 1000; i++) {
-                try (GptAttentionPlugin p = CPU.createPlugin(config)) {
-                    p.enqueue(step);
-                }
-            }
-        };
-        cycles.run(); // warm up: JIT, OpenMP threads, malloc's pools
-        long[] growth = new long[10];
-        long previous = mallocInUse();
-        for (int round = 0; round < growth.length; round++) {
-            cycles.run();
-            long now = mallocInUse();
-            growth[round] = now - previous;
-            previous = now;
-        }
-        // The JVM's compilers and collector take and give back megabytes now and then, so a single
-        // difference says little; a leak grows every round. Each cycle mallocs about 300 KiB and frees
-        // it; a leak of 50 bytes per cycle would make the median round grow by 50 KB.
-        Arrays.sort(growth);
-        assertThat(growth[growth.length / 2]).as("median bytes malloc keeps per 1,000 cycles, rounds sorted: %s",
+    void tenThousandCreateEnqueueCloseCyclesDoNotGrowNativeMemory() throws IOException, InterruptedException {
+        Process probe = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), NativeMemoryProbe.class.getName())
+                .redirectErrorStream(true).start();
+        String output = new String(probe.getInputStream().readAllBytes()).strip();
+        assertThat(probe.waitFor()).as("probe exit code; output:%n%s", output).isZero();
+        long[] growth = Arrays.stream(output.split(" ")).mapToLong(Long::parseLong).sorted().toArray();
+        assertThat(growth).hasSize(NativeMemoryProbe.ROUNDS);
+        // The JVM's compilers take and give back megabytes now and then, so one round says little; a
+        // leak grows every round. A cycle mallocs about 300 KiB and frees it; leaking 50 bytes per
+        // cycle would make the median round grow by 50 KB.
+        assertThat(growth[growth.length / 2]).as("median bytes the C heap keeps per 1,000 cycles, rounds sorted: %s",
                 Arrays.toString(growth)).isLessThan(50_000);
-    }
-
-    /**
-     * Bytes the C heap has handed out and not taken back (glibc's mallinfo2: uordblks + hblkhd). The
-     * JVM's native allocations, arenas included, come from it; the Java heap does not.
-     */
-    private static long mallocInUse() throws Throwable {
-        Linker linker = Linker.nativeLinker();
-        StructLayout mallinfo2 = MemoryLayout.structLayout(
-                Stream.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-                        "uordblks", "fordblks", "keepcost").map(ValueLayout.JAVA_LONG::withName)
-                        .toArray(MemoryLayout[]::new));
-        MethodHandle call = linker.downcallHandle(linker.defaultLookup().find("mallinfo2").orElseThrow(),
-                FunctionDescriptor.of(mallinfo2));
-        try (Arena local = Arena.ofConfined()) {
-            MemorySegment info = (MemorySegment) call.invokeExact((SegmentAllocator) local);
-            return info.get(ValueLayout.JAVA_LONG, mallinfo2.byteOffset(PathElement.groupElement("uordblks")))
-                    + info.get(ValueLayout.JAVA_LONG, mallinfo2.byteOffset(PathElement.groupElement("hblkhd")));
-        }
     }
 }
