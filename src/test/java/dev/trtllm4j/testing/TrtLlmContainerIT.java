@@ -3,16 +3,32 @@ package dev.trtllm4j.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trtllm4j.attention.DataType;
+import dev.trtllm4j.attention.GptAttentionConfig;
+import dev.trtllm4j.attention.PositionEmbeddingType;
 import dev.trtllm4j.cli.Trtllm4jCommand;
+import dev.trtllm4j.config.PluginFieldFile;
+import dev.trtllm4j.runtime.AttentionStep;
+import dev.trtllm4j.runtime.Backend;
+import dev.trtllm4j.runtime.GptAttentionPlugin;
+import dev.trtllm4j.safetensors.SafeTensor;
+import dev.trtllm4j.safetensors.Safetensors;
+import dev.trtllm4j.safetensors.SafetensorsDtype;
+import dev.trtllm4j.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,12 +86,62 @@ class TrtLlmContainerIT {
     }
 
     @Test
+    void attentionRunInsideTheContainerMatchesTheSameStepInProcess(@TempDir Path work)
+            throws IOException, InterruptedException {
+        // A small GQA layer with GPT-NeoX RoPE in float16; a batch of a 5-token prompt and a
+        // generation step after 3 cached tokens.
+        GptAttentionConfig config = GptAttentionConfig.builder()
+                .numHeads(4).numKvHeads(2).headSize(64)
+                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(64)
+                .maxContextLength(16).typeId(DataType.FLOAT16)
+                .build();
+        int[] inputLengths = {5, 1};
+        int[] pastLengths = {0, 3};
+        int tokens = 6;
+        int maxSeqLen = 8;
+        Random random = new Random(7);
+        SafeTensor qkv = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {tokens, (4 + 2 * 2) * 64},
+                uniform(random, tokens * (4 + 2 * 2) * 64));
+        SafeTensor kvCache = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {2, 2, 2, maxSeqLen, 64},
+                uniform(random, 2 * 2 * 2 * maxSeqLen * 64));
+        Map<String, SafeTensor> step = new LinkedHashMap<>();
+        step.put("qkv", qkv);
+        step.put("kv_cache", kvCache);
+        step.put("input_lengths", SafeTensor.ofInts(new long[] {2}, inputLengths));
+        step.put("past_lengths", SafeTensor.ofInts(new long[] {2}, pastLengths));
+        step.put("host_request_types", SafeTensor.ofInts(new long[] {2}, new int[] {0, 1}));
+        Path fields = work.resolve("fields.json");
+        new ObjectMapper().writeValue(fields.toFile(), PluginFieldFile.toJsonNode(config));
+        Path input = work.resolve("step.safetensors");
+        Safetensors.write(input, new SafetensorsFile(step, Map.of()));
+        Path output = work.resolve("out.safetensors");
+
+        container.runAttention(fields, input, output);
+
+        SafetensorsFile inside = Safetensors.read(output);
+        try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = Backend.open("cpu").createPlugin(config)) {
+            MemorySegment cache = arena.allocate(kvCache.byteSize()).copyFrom(MemorySegment.ofArray(kvCache.data()));
+            MemorySegment context = arena.allocate((long) tokens * 4 * 64 * DataType.FLOAT16.byteSize());
+            plugin.enqueue(AttentionStep.builder()
+                    .contextRequest(5, 0)
+                    .generationRequest(3)
+                    .qkv(arena.allocate(qkv.byteSize()).copyFrom(MemorySegment.ofArray(qkv.data())))
+                    .kvCache(cache)
+                    .context(context)
+                    .build());
+
+            assertThat(inside.tensor("context")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16,
+                    new long[] {tokens, 4 * 64}, context.toArray(ValueLayout.JAVA_BYTE)));
+            assertThat(inside.tensor("kv_cache")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16, kvCache.shape(),
+                    cache.toArray(ValueLayout.JAVA_BYTE)));
+        }
+    }
+
+    @Test
     void configConvertInsideTheContainerMatchesConvertInProcess(@TempDir Path work)
             throws IOException, InterruptedException {
-        assumeTrue(container.runTrtllm4j("config", "convert", "--help").getStdout().contains("--hf"),
-                "this build of trtllm4j has no 'config convert' yet (issue 3)");
         Path hfConfig = work.resolve("config.json");
-        Files.copy(TrtLlmContainerIT.class.getResourceAsStream("llama-3.1-8b-config.json"), hfConfig);
+        Files.copy(TrtLlmContainerIT.class.getResourceAsStream("/hf-configs/Llama-3.1-8B/config.json"), hfConfig);
 
         List<Path> converted = container.convertConfig(hfConfig, DataType.BFLOAT16, work.resolve("container"));
         Path inProcessOut = work.resolve("in-process");
@@ -111,6 +177,14 @@ class TrtLlmContainerIT {
                 .execute(arguments);
         assertThat(status).as(err.toString()).isZero();
         return out.toString();
+    }
+
+    private static float[] uniform(Random random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = random.nextFloat() * 2 - 1;
+        }
+        return values;
     }
 
     /** The demo's plugin fields and its difference from the reference; times and thread counts vary. */
