@@ -90,25 +90,29 @@ class TrtLlmContainerIT {
             throws IOException, InterruptedException {
         // A small GQA layer with GPT-NeoX RoPE in float16; a batch of a 5-token prompt and a
         // generation step after 3 cached tokens.
+        int heads = 4;
+        int kvHeads = 2;
+        int headSize = 64;
+        int maxSeqLen = 8;
         GptAttentionConfig config = GptAttentionConfig.builder()
-                .numHeads(4).numKvHeads(2).headSize(64)
-                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(64)
+                .numHeads(heads).numKvHeads(kvHeads).headSize(headSize)
+                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(headSize)
                 .maxContextLength(16).typeId(DataType.FLOAT16)
                 .build();
-        int[] inputLengths = {5, 1};
-        int[] pastLengths = {0, 3};
+        AttentionStep.Builder sequences = AttentionStep.builder().contextRequest(5, 0).generationRequest(3);
         int tokens = 6;
-        int maxSeqLen = 8;
+        int rowWidth = (heads + 2 * kvHeads) * headSize;
         Random random = new Random(7);
-        SafeTensor qkv = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {tokens, (4 + 2 * 2) * 64},
-                uniform(random, tokens * (4 + 2 * 2) * 64));
-        SafeTensor kvCache = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {2, 2, 2, maxSeqLen, 64},
-                uniform(random, 2 * 2 * 2 * maxSeqLen * 64));
+        SafeTensor qkv = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {tokens, rowWidth},
+                uniform(random, tokens * rowWidth));                                   // [tokens, (h + 2 kv) d]
+        long[] cacheShape = {2, 2, kvHeads, maxSeqLen, headSize};                      // [batch, K/V, kv, seq, d]
+        SafeTensor kvCache = SafeTensor.ofFloats(SafetensorsDtype.F16, cacheShape,
+                uniform(random, 2 * 2 * kvHeads * maxSeqLen * headSize));
         Map<String, SafeTensor> step = new LinkedHashMap<>();
         step.put("qkv", qkv);
         step.put("kv_cache", kvCache);
-        step.put("input_lengths", SafeTensor.ofInts(new long[] {2}, inputLengths));
-        step.put("past_lengths", SafeTensor.ofInts(new long[] {2}, pastLengths));
+        step.put("input_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {5, 1}));
+        step.put("past_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {0, 3}));
         step.put("host_request_types", SafeTensor.ofInts(new long[] {2}, new int[] {0, 1}));
         Path fields = work.resolve("fields.json");
         new ObjectMapper().writeValue(fields.toFile(), PluginFieldFile.toJsonNode(config));
@@ -121,18 +125,16 @@ class TrtLlmContainerIT {
         SafetensorsFile inside = Safetensors.read(output);
         try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = Backend.open("cpu").createPlugin(config)) {
             MemorySegment cache = arena.allocate(kvCache.byteSize()).copyFrom(MemorySegment.ofArray(kvCache.data()));
-            MemorySegment context = arena.allocate((long) tokens * 4 * 64 * DataType.FLOAT16.byteSize());
-            plugin.enqueue(AttentionStep.builder()
-                    .contextRequest(5, 0)
-                    .generationRequest(3)
+            MemorySegment context = arena.allocate((long) tokens * heads * headSize * DataType.FLOAT16.byteSize());
+            plugin.enqueue(sequences
                     .qkv(arena.allocate(qkv.byteSize()).copyFrom(MemorySegment.ofArray(qkv.data())))
                     .kvCache(cache)
                     .context(context)
                     .build());
 
             assertThat(inside.tensor("context")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16,
-                    new long[] {tokens, 4 * 64}, context.toArray(ValueLayout.JAVA_BYTE)));
-            assertThat(inside.tensor("kv_cache")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16, kvCache.shape(),
+                    new long[] {tokens, heads * headSize}, context.toArray(ValueLayout.JAVA_BYTE)));
+            assertThat(inside.tensor("kv_cache")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16, cacheShape,
                     cache.toArray(ValueLayout.JAVA_BYTE)));
         }
     }
