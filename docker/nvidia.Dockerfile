@@ -26,6 +26,6 @@ COPY lib/ /opt/trtllm4j/lib/
 COPY trtllm4j.jar /opt/trtllm4j/
 COPY trtllm4j /usr/local/bin/trtllm4j
 
-WORKDIR /work
+WORKDIR /workspace
 ENTRYPOINT ["trtllm4j"]
 CMD ["--help"]

@@ -23,10 +23,18 @@ if [[ $# -eq 0 ]]; then
 fi
 
 readonly BASE_IMAGE=localhost/local/debian:bookworm
-readonly DEBIAN_MIRROR=http://deb.debian.org/debian
 readonly STATE_DIR=/run/trtllm4j-podman
 
 log() { echo "container-engine: $*" >&2; }
+
+# The Debian mirror this host's apt uses (deb822 or one-line sources), so that the base image's apt
+# uses it too; empty when none is found, and debootstrap takes its own default.
+host_mirror() {
+  {
+    sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null
+    sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\{0,1\}\([^[:space:]]*\).*/\2/p' /etc/apt/sources.list 2>/dev/null
+  } | grep -v -- '-security' | head -n 1 || true
+}
 
 # Whether a Docker API answers at a DOCKER_HOST-style address (unix:// or tcp://).
 answers() {
@@ -78,7 +86,7 @@ EOF
 if ! podman image exists "$BASE_IMAGE"; then
   log "making $BASE_IMAGE with debootstrap"
   rootfs=$(mktemp -d)
-  debootstrap --variant=minbase bookworm "$rootfs" "$DEBIAN_MIRROR" >/dev/null
+  debootstrap --variant=minbase bookworm "$rootfs" $(host_mirror) >/dev/null
   tar -C "$rootfs" -c . | podman import --quiet - "$BASE_IMAGE" >/dev/null
   rm -rf "$rootfs"
 fi

@@ -48,7 +48,7 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
     public static final DockerImageName NVIDIA_IMAGE_NAME = DockerImageName.parse("trtllm4j/trtllm4j-nvidia");
 
     /** The folder inside the container that the helpers copy files to and from. */
-    public static final String WORK_DIRECTORY = "/work";
+    public static final String WORK_DIRECTORY = "/workspace";
 
     private static final String ATTENTION_DIRECTORY = WORK_DIRECTORY + "/attention";
     private static final String CONVERT_DIRECTORY = WORK_DIRECTORY + "/convert";
