@@ -4,6 +4,8 @@
 #   make build     compile Java and the CPU backend, no tests
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
 #   make native    the CPU backend alone (Maven calls this itself)
+#   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
+#                  against ONNX Runtime (JMH); BENCHMARKS.md records the figures
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
@@ -29,7 +31,7 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native check-jdk clean image-context image-cpu image-nvidia check-engine
+.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
 
 check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
@@ -40,6 +42,28 @@ native: $(CPU_LIB)
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
+
+BENCH_OUT := target/bench
+BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so
+BENCH_C := $(BENCH_OUT)/bench_enqueue
+BENCH_HELPERS := src/bench/c/bench_steps.c src/bench/c/bench_steps.h
+JMH_ARGS ?=
+
+bench-native: $(BENCH_LIB) $(BENCH_C)
+
+$(BENCH_LIB): $(BENCH_HELPERS) $(COMMON_HDR)
+	@mkdir -p $(BENCH_OUT)
+	$(CC) $(CFLAGS_NATIVE) -shared -o $@ src/bench/c/bench_steps.c
+
+$(BENCH_C): src/bench/c/bench_enqueue.c $(BENCH_LIB) $(CPU_LIB)
+	$(CC) $(CFLAGS_NATIVE) -o $@ src/bench/c/bench_enqueue.c -L$(BENCH_OUT) -ltrtllm4j_bench \
+	  -L$(NATIVE_OUT) -ltrtllm4j_cpu -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../native/$(PLATFORM)'
+
+# The C and Python runs first, then JMH; each prints its figures (JMH also to target/jmh-result.json).
+bench: check-jdk native bench-native
+	$(BENCH_C)
+	python3 src/bench/python/bench_enqueue.py $(NATIVE_OUT) $(BENCH_OUT)
+	$(MVN) -P bench -DskipTests verify $(if $(JMH_ARGS),-Djmh.args="$(JMH_ARGS)")
 
 build: check-jdk
 	$(MVN) -q package -DskipTests

@@ -37,6 +37,14 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private final NativeScratch sequenceArrays = new NativeScratch();
     private final NativeScratch workspace = new NativeScratch();
     private final NativeScratch rotaryScratch = new NativeScratch();
+    // The step struct's buffers, located once: each step only re-points their data and sizes.
+    private final MemorySegment qkvBuffer, kvCacheBuffer, contextBuffer;
+    private final MemorySegment inputLengthsBuffer, pastLengthsBuffer, requestTypesBuffer;
+    private final MemorySegment invFreqBuffer, cosSinBuffer, workspaceBuffer;
+    // What the sequence and workspace buffers point at now, so an unchanged one is not rewritten.
+    private MemorySegment pointedSequenceArrays = MemorySegment.NULL;
+    private int pointedBatch;
+    private MemorySegment pointedWorkspace = MemorySegment.NULL;
     private int rotaryPositions;
     private long rotaryKey = -1;
 
@@ -64,10 +72,20 @@ public final class GptAttentionPlugin implements AutoCloseable {
         this.step = trtllm4j_attention_step.allocate(arena);
         this.workspaceBytes = arena.allocate(ValueLayout.JAVA_LONG);
         trtllm4j_attention_step.stream(step, MemorySegment.NULL);
+        int type = config.typeId().code(), int32 = Trtllm4j.TRTLLM4J_INT32(), float32 = Trtllm4j.TRTLLM4J_FLOAT32();
+        this.qkvBuffer = describe(trtllm4j_attention_step.qkv(step), type);
+        this.kvCacheBuffer = describe(trtllm4j_attention_step.kv_cache(step), type);
+        this.contextBuffer = describe(trtllm4j_attention_step.context(step), type);
+        this.inputLengthsBuffer = describe(trtllm4j_attention_step.input_lengths(step), int32);
+        this.pastLengthsBuffer = describe(trtllm4j_attention_step.past_lengths(step), int32);
+        this.requestTypesBuffer = describe(trtllm4j_attention_step.host_request_types(step), int32);
+        this.invFreqBuffer = describe(trtllm4j_attention_step.rotary_inv_freq(step), float32);
+        this.cosSinBuffer = describe(trtllm4j_attention_step.rotary_cos_sin(step), float32);
+        this.workspaceBuffer = describe(trtllm4j_attention_step.workspace(step), int32);
         if (config.positionEmbeddingType().isAlibi()) {
             float[] slopes = AlibiSlopes.compute(config);
-            buffer(trtllm4j_attention_step.alibi_slopes(step),
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, slopes), Trtllm4j.TRTLLM4J_FLOAT32());
+            point(describe(trtllm4j_attention_step.alibi_slopes(step), float32),
+                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, slopes));
         }
     }
 
@@ -109,10 +127,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
         trtllm4j_attention_step.max_attention_window(step, Math.min(s.maxAttentionWindow(), maxSeqLen));
         trtllm4j_attention_step.sink_token_length(step, s.sinkTokenLength());
         writeSequenceArrays(s);
-        int type = config.typeId().code();
-        buffer(trtllm4j_attention_step.qkv(step), s.qkv(), type);
-        buffer(trtllm4j_attention_step.kv_cache(step), s.kvCache(), type);
-        buffer(trtllm4j_attention_step.context(step), s.context(), type);
+        point(qkvBuffer, s.qkv());
+        point(kvCacheBuffer, s.kvCache());
+        point(contextBuffer, s.context());
         if (config.positionEmbeddingType().isRope()) {
             writeRotaryTables(s, maxSeqLen, longest);
         }
@@ -120,7 +137,11 @@ public final class GptAttentionPlugin implements AutoCloseable {
         int status = trtllm4j_backend_api.workspace_size.invoke(workspaceFunction, handle, step, workspaceBytes);
         backend.check(status, "workspace_size");
         long needed = Math.max(workspaceBytes.get(ValueLayout.JAVA_LONG, 0), 1);
-        buffer(trtllm4j_attention_step.workspace(step), workspace.atLeast(needed), Trtllm4j.TRTLLM4J_INT32());
+        MemorySegment memory = workspace.atLeast(needed);
+        if (memory != pointedWorkspace) {
+            point(workspaceBuffer, memory);
+            pointedWorkspace = memory;
+        }
         backend.check(trtllm4j_backend_api.enqueue.invoke(enqueueFunction, handle, step), "enqueue");
     }
 
@@ -184,10 +205,13 @@ public final class GptAttentionPlugin implements AutoCloseable {
             arrays.setAtIndex(ValueLayout.JAVA_INT, batch + b, s.pastLength(b));
             arrays.setAtIndex(ValueLayout.JAVA_INT, 2L * batch + b, s.requestType(b).code());
         }
-        int int32 = Trtllm4j.TRTLLM4J_INT32();
-        buffer(trtllm4j_attention_step.input_lengths(step), arrays.asSlice(0, bytes), int32);
-        buffer(trtllm4j_attention_step.past_lengths(step), arrays.asSlice(bytes, bytes), int32);
-        buffer(trtllm4j_attention_step.host_request_types(step), arrays.asSlice(2 * bytes, bytes), int32);
+        if (arrays != pointedSequenceArrays || batch != pointedBatch) {
+            point(inputLengthsBuffer, arrays.asSlice(0, bytes));
+            point(pastLengthsBuffer, arrays.asSlice(bytes, bytes));
+            point(requestTypesBuffer, arrays.asSlice(2 * bytes, bytes));
+            pointedSequenceArrays = arrays;
+            pointedBatch = batch;
+        }
     }
 
     private void writeRotaryTables(AttentionStep s, int maxSeqLen, int longest) {
@@ -226,9 +250,8 @@ public final class GptAttentionPlugin implements AutoCloseable {
                     + (longest - 1));
         }
         trtllm4j_attention_step.rotary_positions(step, positions);
-        int float32 = Trtllm4j.TRTLLM4J_FLOAT32();
-        buffer(trtllm4j_attention_step.rotary_inv_freq(step), invFreq, float32);
-        buffer(trtllm4j_attention_step.rotary_cos_sin(step), cosSin, float32);
+        point(invFreqBuffer, invFreq);
+        point(cosSinBuffer, cosSin);
     }
 
     /**
@@ -246,11 +269,17 @@ public final class GptAttentionPlugin implements AutoCloseable {
         return 0;
     }
 
-    private void buffer(MemorySegment buffer, MemorySegment data, int dataType) {
-        trtllm4j_buffer.data(buffer, data);
-        trtllm4j_buffer.size_bytes(buffer, data.byteSize());
+    /** Sets what never changes in a step buffer: where it lives and its element type. */
+    private MemorySegment describe(MemorySegment buffer, int dataType) {
         trtllm4j_buffer.location(buffer, backend.tensorLocation());
         trtllm4j_buffer.data_type(buffer, dataType);
+        return buffer;
+    }
+
+    /** Points a step buffer at data. */
+    private static void point(MemorySegment buffer, MemorySegment data) {
+        trtllm4j_buffer.data(buffer, data);
+        trtllm4j_buffer.size_bytes(buffer, data.byteSize());
     }
 
     private void ensureOpen() {
