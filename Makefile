@@ -6,6 +6,9 @@
 #   make native    the CPU backend alone (Maven calls this itself)
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
 #                  against ONNX Runtime (JMH); BENCHMARKS.md records the figures
+#   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
+#   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
+#   make image-context stage target/image/, the images' build context (Maven calls this itself)
 
 # A JDK 25 is required: take JAVA_HOME when it is one, else Temurin's in Debian's JVM folder.
 JDK25_DEFAULT := /usr/lib/jvm/temurin-25-jdk-amd64
@@ -30,7 +33,7 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native bench bench-native check-jdk clean
+.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
 
 check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
@@ -67,8 +70,10 @@ bench: check-jdk native bench-native
 build: check-jdk
 	$(MVN) -q package -DskipTests
 
+# Integration tests need a container engine: the script uses the one that answers, or brings up
+# Podman for the run and stops it afterwards.
 test: check-jdk
-	$(MVN) verify
+	scripts/container-engine.sh $(MVN) verify
 
 run: build
 	bin/trtllm4j demo
@@ -79,6 +84,50 @@ bindings:
 	rm -f src/main/java/dev/trtllm4j/ffi/*.java
 	"$(JEXTRACT)" @jextract-config/jextract.args jextract-config/trtllm4j.h
 	cat jextract-config/trtllm4j.h jextract-config/jextract.args | sha256sum | cut -d' ' -f1 > jextract-config/bindings.sha256
+
+# Container images. ENGINE: podman or docker, whichever is installed (override with ENGINE=...).
+ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
+VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)
+IMAGE_CONTEXT := target/image
+CPU_IMAGE := trtllm4j/trtllm4j-cpu:$(VERSION)
+NVIDIA_IMAGE := trtllm4j/trtllm4j-nvidia:$(VERSION)
+BASE_IMAGE ?= $(TRTLLM4J_BASE_IMAGE)
+TRTLLM_RELEASE_IMAGE ?=
+TRTLLM_RELEASE_TAG ?= 1.0.0
+
+# The Java runtime holds exactly the modules that jdeps finds the jar and its libraries using.
+image-context: check-jdk
+	@test -f target/trtllm4j.jar || { echo "error: target/trtllm4j.jar is missing: run 'make build' first" >&2; exit 1; }
+	rm -rf $(IMAGE_CONTEXT)
+	mkdir -p $(IMAGE_CONTEXT)
+	"$(JAVA_HOME)/bin/jlink" --output $(IMAGE_CONTEXT)/runtime \
+	  --add-modules "$$("$(JAVA_HOME)/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 \
+	                    target/trtllm4j.jar target/lib/*.jar)" \
+	  --strip-debug --no-header-files --no-man-pages --compress=zip-6
+	cp -r target/trtllm4j.jar target/lib docker/trtllm4j docker/cpu.Dockerfile docker/nvidia.Dockerfile $(IMAGE_CONTEXT)/
+
+check-engine:
+	@test -n "$(ENGINE)" || { \
+	  echo "error: no container engine found: install Podman or Docker, or pass ENGINE=/path/to/docker" >&2; exit 1; }
+
+image-cpu: build check-engine
+	$(MAKE) --no-print-directory image-context
+	"$(ENGINE)" build -f $(IMAGE_CONTEXT)/cpu.Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+	  -t $(CPU_IMAGE) $(IMAGE_CONTEXT)
+
+# Only where NVIDIA's release image can be had: already present, or pulled from the named registry.
+image-nvidia: check-engine
+	@test -n "$(TRTLLM_RELEASE_IMAGE)" || { \
+	  echo "error: image-nvidia needs TRTLLM_RELEASE_IMAGE, the repository of NVIDIA's TensorRT-LLM release" \
+	       "images with its registry (tag $(TRTLLM_RELEASE_TAG), TRTLLM_RELEASE_TAG to change it)" >&2; exit 1; }
+	@"$(ENGINE)" image inspect $(TRTLLM_RELEASE_IMAGE):$(TRTLLM_RELEASE_TAG) >/dev/null 2>&1 \
+	  || "$(ENGINE)" pull $(TRTLLM_RELEASE_IMAGE):$(TRTLLM_RELEASE_TAG) \
+	  || { echo "error: $(TRTLLM_RELEASE_IMAGE):$(TRTLLM_RELEASE_TAG) cannot be had here (not present, pull failed):" \
+	            "the NVIDIA image is built only where it can" >&2; exit 1; }
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory image-context
+	"$(ENGINE)" build -f $(IMAGE_CONTEXT)/nvidia.Dockerfile --build-arg TRTLLM_RELEASE_IMAGE=$(TRTLLM_RELEASE_IMAGE) \
+	  --build-arg TRTLLM_RELEASE_TAG=$(TRTLLM_RELEASE_TAG) -t $(NVIDIA_IMAGE) $(IMAGE_CONTEXT)
 
 clean:
 	$(MVN) -q clean

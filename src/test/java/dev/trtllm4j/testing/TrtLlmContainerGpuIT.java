@@ -1,0 +1,99 @@
+package dev.trtllm4j.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import java.io.IOException;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.Container.ExecResult;
+import org.testcontainers.containers.ContainerLaunchException;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * The NVIDIA image with a GPU device request. Runs only where the engine offers an NVIDIA runtime,
+ * the image was built ({@code make image-nvidia}), and a container asking for GPUs really sees one
+ * (TrtLlmContainer refuses to start otherwise); elsewhere every test is skipped, and the reason says
+ * which of these is missing.
+ *
+ * <p>The TensorRT-LLM backend does not exist yet, so the tool inside still runs on the CPU backend:
+ * these tests check that the image carries this build and that the device request reaches the
+ * container.
+ */
+class TrtLlmContainerGpuIT {
+
+    private static final DockerImageName IMAGE =
+            TrtLlmContainer.NVIDIA_IMAGE_NAME.withTag(System.getProperty("trtllm4j.version"));
+
+    private static TrtLlmContainer container;
+
+    @BeforeAll
+    static void startContainerWithGpus() throws IOException, InterruptedException {
+        DockerClient engine = DockerClientFactory.instance().client();
+        Map<String, ?> runtimes = engine.infoCmd().exec().getRuntimes();
+        assumeTrue(runtimes != null && runtimes.containsKey("nvidia"),
+                "the container engine offers no NVIDIA runtime (its runtimes: "
+                        + (runtimes == null ? "none listed" : runtimes.keySet()) + ")");
+        assumeTrue(exists(engine, IMAGE), "no image " + IMAGE.asCanonicalNameString()
+                + " here: build it with make image-nvidia TRTLLM_RELEASE_IMAGE=...");
+
+        container = new TrtLlmContainer(IMAGE).withGpus();
+        try {
+            container.start();
+        } catch (ContainerLaunchException e) {
+            container.stop();
+            container = null;
+            assumeTrue(false, "no GPU here: " + rootMessage(e));
+        }
+    }
+
+    @AfterAll
+    static void stopContainer() {
+        if (container != null) {
+            container.stop();
+        }
+    }
+
+    @Test
+    void seesTheGpusItAskedFor() throws IOException, InterruptedException {
+        ExecResult gpus = container.execInContainer("nvidia-smi", "-L");
+
+        assertThat(gpus.getExitCode()).as(gpus.getStderr()).isZero();
+        assertThat(gpus.getStdout()).contains("GPU 0");
+    }
+
+    @Test
+    void reportsTheVersionOfTheJarItCarries() {
+        assertThat(container.getVersion()).isEqualTo(System.getProperty("trtllm4j.version"));
+    }
+
+    @Test
+    void runsTheDemoWithGpusAttached() throws IOException, InterruptedException {
+        ExecResult demo = container.runTrtllm4j("demo", "--prompt", "16", "--steps", "2");
+
+        assertThat(demo.getExitCode()).as(demo.getStderr()).isZero();
+        assertThat(demo.getStdout()).contains("largest difference from the double-precision reference");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
+    }
+
+    private static boolean exists(DockerClient engine, DockerImageName image) {
+        try {
+            engine.inspectImageCmd(image.asCanonicalNameString()).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+}
