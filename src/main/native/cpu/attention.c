@@ -315,6 +315,7 @@ static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step 
     const int plain = !alibi && p->attn_logit_softcapping_scale <= 0;
     const float scale = 1.0f / (p->q_scaling * sqrtf((float)d));
     const int rows = t->tokens * t->heads;
+    const int decode = t->tokens == 1;
     const int32_t window = s->max_attention_window, sinks = s->sink_token_length;
 
     /* Query rows, token-major: row r is token r / heads, head first_head + r % heads. */
@@ -373,24 +374,50 @@ static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step 
                 next_v = (const char *)s->kv_cache.data + cache_offset(p, s, t->sequence, 1, t->kv_head, next) * element;
             }
 
-            /* logits = Q K^T, in 4 x 4 tiles. */
-            for (int r0 = 0; r0 < rows; r0 += 4) {
-                int nr = rows - r0 < 4 ? rows - r0 : 4;
-                for (int j0 = 0; j0 < keys; j0 += 4) {
-                    int nk = keys - j0 < 4 ? keys - j0 : 4;
-                    if (r0 == 0 && j0 < next_keys) {
-                        int64_t at = (int64_t)j0 * row_bytes;
-                        int64_t bytes = (int64_t)(next_keys - j0 < 4 ? next_keys - j0 : 4) * row_bytes;
-                        for (int64_t line = 0; line < bytes; line += 64) {
-                            __builtin_prefetch(next_k + at + line);
-                            __builtin_prefetch(next_v + at + line);
-                        }
+            /* logits = Q K^T. A decode tile (one token) streams the block's keys once, in order, each
+               against all of its rows: with so few rows, a cache line feeds few multiply-adds, and the
+               access pattern, not arithmetic, sets the pace. Otherwise, 4 x 4 tiles. */
+            if (decode) {
+                for (int j = 0; j < keys; j++) {
+                    const float *k = k_block + (int64_t)j * d;
+                    /* While the keys are used, the values behind them are fetched for the P V pass, into
+                       L2 (a block of keys and one of values would overflow L1): a decode step reads the
+                       cache once, and these loops are too busy to keep enough misses in flight alone. */
+                    for (int64_t line = 0; line < row_bytes; line += 64) {
+                        __builtin_prefetch((const char *)v_block + j * row_bytes + line, 0, 2);
                     }
-                    const float *q = sc->q + (int64_t)r0 * d, *k = k_block + (int64_t)j0 * d;
-                    float *l = logits + r0 * KEY_BLOCK + j0;
+                    for (int r0 = 0; r0 < rows; r0 += 4) {
+                        const int nr = rows - r0 < 4 ? rows - r0 : 4;
+                        const float *q = sc->q + (int64_t)r0 * d;
+                        v8 acc[4] = {splat8(0.0f), splat8(0.0f), splat8(0.0f), splat8(0.0f)};
+                        for (int i = 0; i < d; i += 8) {
+                            const v8 key = load8(k + i);
+                            for (int r = 0; r < nr; r++) acc[r] += load8(q + (int64_t)r * d + i) * key;
+                        }
+                        float sums[4];
+                        sum4(acc[0], acc[1], acc[2], acc[3], sums);
+                        for (int r = 0; r < nr; r++) logits[(r0 + r) * KEY_BLOCK + j] = sums[r];
+                    }
+                }
+            } else {
+                for (int r0 = 0; r0 < rows; r0 += 4) {
+                    int nr = rows - r0 < 4 ? rows - r0 : 4;
+                    for (int j0 = 0; j0 < keys; j0 += 4) {
+                        int nk = keys - j0 < 4 ? keys - j0 : 4;
+                        if (r0 == 0 && j0 < next_keys) {
+                            int64_t at = (int64_t)j0 * row_bytes;
+                            int64_t bytes = (int64_t)(next_keys - j0 < 4 ? next_keys - j0 : 4) * row_bytes;
+                            for (int64_t line = 0; line < bytes; line += 64) {
+                                __builtin_prefetch(next_k + at + line);
+                                __builtin_prefetch(next_v + at + line);
+                            }
+                        }
+                        const float *q = sc->q + (int64_t)r0 * d, *k = k_block + (int64_t)j0 * d;
+                        float *l = logits + r0 * KEY_BLOCK + j0;
 #define QK(NR, NK) qk_tile(q, d, k, l, NR, NK)
-                    switch (nr * 8 + nk) { TILE_CASES(QK) }
+                        switch (nr * 8 + nk) { TILE_CASES(QK) }
 #undef QK
+                    }
                 }
             }
 
@@ -440,7 +467,40 @@ static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step 
                 sc->row_max[r] = new_max;
             }
 
-            /* out = out * correction + P V, in tiles of 4 rows by 32 features. */
+            /* out = out * correction + P V: a decode tile streams the values in order, four at a time,
+               into each row; otherwise tiles of 4 rows by 32 features. */
+            if (decode) {
+                for (int r = 0; r < rows; r++) {
+                    float *out = sc->out + (int64_t)r * d;
+                    for (int i = 0; i < d; i += 8) store8(out + i, correction[r] * load8(out + i));
+                }
+                int j = 0;
+                for (; j + 4 <= keys; j += 4) {
+                    const float *v = v_block + (int64_t)j * d;
+                    /* And while the values are used, the next block's keys are fetched. */
+                    for (int64_t at = (int64_t)j * row_bytes; at < (int64_t)(j + 4) * row_bytes && j < next_keys;
+                         at += 64) {
+                        __builtin_prefetch(next_k + at, 0, 2);
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        const float *w = logits + r * KEY_BLOCK + j;
+                        float *out = sc->out + (int64_t)r * d;
+                        for (int i = 0; i < d; i += 8) {
+                            store8(out + i, load8(out + i) + w[0] * load8(v + i) + w[1] * load8(v + d + i) +
+                                                w[2] * load8(v + 2 * d + i) + w[3] * load8(v + 3 * d + i));
+                        }
+                    }
+                }
+                for (; j < keys; j++) {
+                    const float *v = v_block + (int64_t)j * d;
+                    for (int r = 0; r < rows; r++) {
+                        const float w = logits[r * KEY_BLOCK + j];
+                        float *out = sc->out + (int64_t)r * d;
+                        for (int i = 0; i < d; i += 8) store8(out + i, load8(out + i) + w * load8(v + i));
+                    }
+                }
+                continue;
+            }
             for (int r0 = 0; r0 < rows; r0 += 4) {
                 int nr = rows - r0 < 4 ? rows - r0 : 4;
                 for (int c0 = 0; c0 < d; c0 += 32) {
