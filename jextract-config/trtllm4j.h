@@ -130,7 +130,8 @@ typedef struct trtllm4j_backend_api {
     const char *(*describe)(void);
     /* Parses and validates the fields (a TensorRT PluginFieldCollection). */
     int32_t (*create)(const trtllm4j_plugin_field_collection *fields, trtllm4j_plugin **plugin);
-    /* Scratch bytes enqueue needs for a step of this shape. */
+    /* Scratch bytes enqueue needs for a step: a function of its batch_size, num_tokens and
+       max_seq_len alone, so callers may ask once per shape. */
     int32_t (*workspace_size)(const trtllm4j_plugin *plugin, const trtllm4j_attention_step *step,
                               int64_t *bytes);
     /* Runs one step: writes K and V into kv_cache and the attention output into context. */

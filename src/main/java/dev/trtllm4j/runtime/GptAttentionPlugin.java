@@ -45,6 +45,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private MemorySegment pointedSequenceArrays = MemorySegment.NULL;
     private int pointedBatch;
     private MemorySegment pointedWorkspace = MemorySegment.NULL;
+    // The shape the workspace size was last asked for (the ABI makes it depend on nothing else).
+    private int workspaceBatch = -1, workspaceTokens = -1, workspaceMaxSeqLen = -1;
+    private long workspaceNeeded;
     private int rotaryPositions;
     private long rotaryKey = -1;
 
@@ -134,10 +137,15 @@ public final class GptAttentionPlugin implements AutoCloseable {
             writeRotaryTables(s, maxSeqLen, longest);
         }
 
-        int status = trtllm4j_backend_api.workspace_size.invoke(workspaceFunction, handle, step, workspaceBytes);
-        backend.check(status, "workspace_size");
-        long needed = Math.max(workspaceBytes.get(ValueLayout.JAVA_LONG, 0), 1);
-        MemorySegment memory = workspace.atLeast(needed);
+        if (batch != workspaceBatch || numTokens != workspaceTokens || maxSeqLen != workspaceMaxSeqLen) {
+            int status = trtllm4j_backend_api.workspace_size.invoke(workspaceFunction, handle, step, workspaceBytes);
+            backend.check(status, "workspace_size");
+            workspaceNeeded = Math.max(workspaceBytes.get(ValueLayout.JAVA_LONG, 0), 1);
+            workspaceBatch = batch;
+            workspaceTokens = numTokens;
+            workspaceMaxSeqLen = maxSeqLen;
+        }
+        MemorySegment memory = workspace.atLeast(workspaceNeeded);
         if (memory != pointedWorkspace) {
             point(workspaceBuffer, memory);
             pointedWorkspace = memory;
