@@ -104,6 +104,19 @@ class NativeBoundaryTest {
                 Arguments.of("q_scaling", -1, "INVALID_ARGUMENT: q_scaling = -1: must be positive and finite"),
                 Arguments.of("is_mla_enabled", 1, "INVALID_ARGUMENT: is_mla_enabled = 1: the TensorRT GPT attention"
                         + " plugin rejects MLA; TensorRT-LLM runs MLA in its PyTorch workflow"),
+                Arguments.of("num_kv_heads_origin", 1, "INVALID_ARGUMENT: num_kv_heads_origin = 1: must be -1 (same"
+                        + " as num_kv_heads) or at least num_kv_heads = 2"),
+                Arguments.of("attn_logit_softcapping_scale", -2, "INVALID_ARGUMENT: attn_logit_softcapping_scale = -2:"
+                        + " must be 0 (off) or positive"),
+                Arguments.of("max_context_length", 0, "INVALID_ARGUMENT: max_context_length = 0: must be at least 1"),
+                Arguments.of("layer_idx", -1, "INVALID_ARGUMENT: layer_idx = -1: must be at least 0"),
+                Arguments.of("cp_rank", 2, "INVALID_ARGUMENT: cp_rank = 2: must be in [0, cp_size = 1)"),
+                Arguments.of("tokens_per_block", 0, "INVALID_ARGUMENT: tokens_per_block = 0: must be at least 1"),
+                Arguments.of("rotary_embedding_base", 0, "INVALID_ARGUMENT: rotary_embedding_base = 0: must be"
+                        + " positive and finite"),
+                Arguments.of("rotary_embedding_scale_type", 9, "INVALID_ARGUMENT: rotary_embedding_scale_type = 9:"
+                        + " not a RotaryScalingType code (0 to 6)"),
+                Arguments.of("mask_type", 7, "INVALID_ARGUMENT: mask_type = 7: not an AttentionMaskType code (0 to 6)"),
                 Arguments.of("paged_kv_cache", 1, "UNSUPPORTED: paged_kv_cache = 1: the cpu backend keeps a"
                         + " contiguous KV cache"),
                 Arguments.of("mask_type", 3, "UNSUPPORTED: mask_type = 3: the cpu backend implements causal and"
@@ -117,6 +130,40 @@ class NativeBoundaryTest {
             MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
             patch(collection, name, value);
             assertThat(create(collection, arena)).isEqualTo(expected);
+        }
+    }
+
+    static Stream<Arguments> brokenScalings() {
+        return Stream.of(
+                Arguments.of(1, 0, "INVALID_ARGUMENT: rotary_embedding_scale = 0: must be positive and finite"),
+                Arguments.of(2, 0.5, "INVALID_ARGUMENT: rotary_embedding_scale = 0.5: must be a finite factor of at"
+                        + " least 1 for this rotary_embedding_scale_type"),
+                Arguments.of(4, 0.5, "INVALID_ARGUMENT: rotary_embedding_scale = 0.5: must be a finite factor of at"
+                        + " least 1 for this rotary_embedding_scale_type"),
+                Arguments.of(5, 0.5, "INVALID_ARGUMENT: rotary_embedding_scale = 0.5: must be a finite factor of at"
+                        + " least 1 for this rotary_embedding_scale_type"));
+    }
+
+    @ParameterizedTest(name = "scale type {0}, factor {1}")
+    @MethodSource("brokenScalings")
+    void createRejectsAScalingFactorOutsideItsVariantsRange(int scaleType, double factor, String expected) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            patch(collection, "rotary_embedding_scale_type", scaleType);
+            patch(collection, "rotary_embedding_scale", factor);
+            assertThat(create(collection, arena)).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void createRejectsRotaryScalingWithoutRope() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            patch(collection, "position_embedding_type", 0);
+            patch(collection, "rotary_embedding_dim", 0);
+            patch(collection, "rotary_embedding_scale_type", 1);
+            assertThat(create(collection, arena)).isEqualTo("INVALID_ARGUMENT: rotary_embedding_scale_type = 1: needs"
+                    + " a RoPE position_embedding_type, not 0");
         }
     }
 
