@@ -11,10 +11,12 @@ import dev.trtllm4j.attention.RotaryScalingParameters;
 import dev.trtllm4j.attention.RotaryScalingType;
 import dev.trtllm4j.embedding.RotaryTables;
 import dev.trtllm4j.reference.ReferenceAttention;
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -209,9 +211,12 @@ class GptAttentionPluginTest {
 
     @Test
     void tenThousandCreateEnqueueCloseCyclesDoNotGrowNativeMemory() throws IOException, InterruptedException {
+        // The probe needs this project's main and test classes alone; taken from where they were
+        // loaded, since java.class.path does not list them under every test launcher.
+        String classPath = codeSource(NativeMemoryProbe.class) + File.pathSeparator + codeSource(Backend.class);
         Process probe = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), NativeMemoryProbe.class.getName())
+                "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
+                NativeMemoryProbe.class.getName())
                 .redirectErrorStream(true).start();
         String output = new String(probe.getInputStream().readAllBytes()).strip();
         assertThat(probe.waitFor()).as("probe exit code; output:%n%s", output).isZero();
@@ -222,5 +227,13 @@ class GptAttentionPluginTest {
         // cycle would make the median round grow by 50 KB.
         assertThat(growth[growth.length / 2]).as("median bytes the C heap keeps per 1,000 cycles, rounds sorted: %s",
                 Arrays.toString(growth)).isLessThan(50_000);
+    }
+
+    private static String codeSource(Class<?> type) {
+        try {
+            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(type + " was loaded from no file", e);
+        }
     }
 }
