@@ -401,6 +401,15 @@ public final class GptAttentionConfig {
             return this;
         }
 
+        /**
+         * How a field's value so far reads to users, before any validation: the value set, else
+         * TensorRT-LLM's default, else {@code (unset)} for a required field.
+         */
+        public String displayValue(GptAttentionField field) {
+            Object value = values.containsKey(field) ? values.get(field) : field.defaultValue();
+            return value == null ? "(unset)" : GptAttentionConfig.displayValue(field, value);
+        }
+
         /** Sets the llama3, yarn and longrope parameters. */
         public Builder rotaryScaling(RotaryScalingParameters rotaryScaling) {
             this.rotaryScaling = Objects.requireNonNull(rotaryScaling, "rotaryScaling");

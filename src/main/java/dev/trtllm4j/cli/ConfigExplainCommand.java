@@ -27,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
                     + " name=value (wire type), then the problems a backend has with them.",
             "FILE is a Hugging Face config.json, a TensorRT-LLM checkpoint config.json or a plugin-field file."
                     + " A model config is combined with --build-config, or with trtllm-build's defaults.",
-            "Exit code 2 when FILE yields no valid configuration; the one line on stderr names the key.",
+            "Exit code 2 when FILE yields no valid configuration; the one line on stderr names the key or the"
+                    + " rule (a rule broken is also listed under the fields).",
             "",
             "Examples:",
             "  trtllm4j config explain Llama-3.1-8B/config.json",
@@ -58,12 +59,21 @@ final class ConfigExplainCommand implements Callable<Integer> {
     public Integer call() {
         ConfigFile config = ConfigFile.read(file);
         BuildConfig build = buildConfig == null ? null : BuildConfig.read(buildConfig);
-        GptAttentionConfig attention = config.attentionConfig(layer, build);
+        GptAttentionConfig.Builder fields = config.attentionBuilder(layer, build);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("# %s: %s%s%n", file, config.kind().description(),
                 config.kind() == ConfigFile.Kind.PLUGIN_FIELDS ? "" : ", layer " + layer);
         for (GptAttentionField field : GptAttentionField.values()) {
-            out.printf("%s=%s (%s)%n", field.fieldName(), attention.displayValue(field), field.wireType().tensorRtName());
+            out.printf("%s=%s (%s)%n", field.fieldName(), fields.displayValue(field), field.wireType().tensorRtName());
+        }
+        GptAttentionConfig attention;
+        try {
+            attention = config.attentionConfig(layer, build);
+        } catch (IllegalArgumentException e) {
+            // The fields break a rule of the plugin: shown above, the rule here, and on stderr.
+            out.println("problems:");
+            out.println("  " + e.getMessage());
+            throw e;
         }
         List<String> problems = problems(attention);
         out.println(problems.isEmpty() ? "problems: none" : "problems:");

@@ -191,6 +191,21 @@ public final class CheckpointConfig {
      *     invalid, or when the fields break a rule of the plugin
      */
     public GptAttentionConfig attentionConfig(BuildConfig build, int layer) {
+        GptAttentionConfig.Builder builder = attentionBuilder(build, layer);
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(keys.source() + ": layer " + layer + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The plugin fields of one layer, on tensor-parallel rank 0, not yet checked against the plugin's
+     * rules.
+     *
+     * @throws IllegalArgumentException naming this file when the layer does not exist or a key is invalid
+     */
+    public GptAttentionConfig.Builder attentionBuilder(BuildConfig build, int layer) {
         int layers = numHiddenLayers();
         if (layer < 0 || layer >= layers) {
             throw new IllegalArgumentException(keys.source() + ": layer " + layer + " does not exist: num_hidden_layers = "
@@ -219,11 +234,7 @@ public final class CheckpointConfig {
             rotary(builder, type);
         }
         build.pluginFields(builder, dtype());
-        try {
-            return builder.build();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(keys.source() + ": layer " + layer + ": " + e.getMessage(), e);
-        }
+        return builder;
     }
 
     /** Gemma 2's {@code query_pre_attn_scalar} replaces head_size in the logit scale; 1 otherwise. */

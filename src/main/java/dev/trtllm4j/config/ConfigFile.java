@@ -75,9 +75,30 @@ public record ConfigFile(Path path, Kind kind, JsonNode json) {
                 CheckpointConfig checkpoint = checkpoint();
                 yield checkpoint.attentionConfig(build == null ? BuildConfig.defaults(checkpoint) : build, layer);
             }
-            case BUILD -> throw new IllegalArgumentException(path + ": a trtllm-build build config holds no model;"
-                    + " give the checkpoint config, with this file as its build config");
+            case BUILD -> throw noModel();
         };
+    }
+
+    /**
+     * The plugin fields this file yields for a layer, not yet checked against the plugin's rules: what
+     * {@link #attentionConfig} builds, for showing a configuration that breaks a rule.
+     *
+     * @throws IllegalArgumentException naming the file and the key when a key is missing, unknown or invalid
+     */
+    public GptAttentionConfig.Builder attentionBuilder(int layer, BuildConfig build) {
+        return switch (kind) {
+            case PLUGIN_FIELDS -> PluginFieldFile.builder(json, path.toString());
+            case HUGGING_FACE, CHECKPOINT -> {
+                CheckpointConfig checkpoint = checkpoint();
+                yield checkpoint.attentionBuilder(build == null ? BuildConfig.defaults(checkpoint) : build, layer);
+            }
+            case BUILD -> throw noModel();
+        };
+    }
+
+    private IllegalArgumentException noModel() {
+        return new IllegalArgumentException(path + ": a trtllm-build build config holds no model;"
+                + " give the checkpoint config, with this file as its build config");
     }
 
     /**

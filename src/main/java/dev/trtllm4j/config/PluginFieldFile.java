@@ -60,6 +60,22 @@ public final class PluginFieldFile {
      *     has the wrong kind, or the fields break a rule of the plugin
      */
     public static GptAttentionConfig parse(JsonNode json, String source) {
+        GptAttentionConfig.Builder builder = builder(json, source);
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The fields of a plugin-field file's JSON, not yet checked against the plugin's rules.
+     *
+     * @param source how to name the file in error messages
+     * @throws IllegalArgumentException naming the source and the key when a key is unknown or a value
+     *     has the wrong kind
+     */
+    public static GptAttentionConfig.Builder builder(JsonNode json, String source) {
         JsonKeys keys = new JsonKeys(json, source);
         GptAttentionConfig.Builder builder = GptAttentionConfig.builder();
         for (Map.Entry<String, JsonNode> entry : json.properties()) {
@@ -84,11 +100,7 @@ public final class PluginFieldFile {
         if (scaling != null) {
             builder.rotaryScaling(scalingParameters(scaling));
         }
-        try {
-            return builder.build();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
-        }
+        return builder;
     }
 
     /** The file's JSON for a configuration: every field, enums by name, and the scaling parameters. */

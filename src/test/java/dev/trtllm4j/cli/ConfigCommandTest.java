@@ -105,6 +105,20 @@ class ConfigCommandTest {
     }
 
     @Test
+    void explainListsTheFieldsOfAFileThatBreaksARuleThenTheRule() throws Exception {
+        Path fields = dir.resolve("odd-rotary.json");
+        Files.writeString(fields, """
+                {"num_heads": 8, "num_kv_heads": 8, "head_size": 64, "max_context_length": 16,
+                 "position_embedding_type": "rope_gpt_neox", "rotary_embedding_dim": 33}""");
+        Cli.Result result = Cli.run("config", "explain", fields);
+        String rule = fields + ": rotary_embedding_dim = 33: must be even: RoPE rotates pairs of features";
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.out()).contains("num_heads=8 (kINT32)", "rotary_embedding_dim=33 (kINT32)",
+                "type_id=float16 (kINT32)", "problems:" + System.lineSeparator() + "  " + rule);
+        assertThat(result.err()).isEqualTo("trtllm4j: " + rule + System.lineSeparator());
+    }
+
+    @Test
     void explainNamesALayerThatDoesNotExist() {
         Cli.Result result = Cli.run("config", "explain", Cli.hfConfig("bloom-560m"), "--layer", "24");
         assertThat(result.exitCode()).isEqualTo(2);
