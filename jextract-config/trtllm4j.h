@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct or the function table changes. */
-#define TRTLLM4J_ABI_VERSION 1
+#define TRTLLM4J_ABI_VERSION 2
 
 enum trtllm4j_status {
     TRTLLM4J_OK = 0,
@@ -74,6 +74,13 @@ enum trtllm4j_memory_location {
     TRTLLM4J_DEVICE = 1
 };
 
+/* Directions of backend_api.copy. */
+enum trtllm4j_copy_kind {
+    TRTLLM4J_HOST_TO_DEVICE = 0,
+    TRTLLM4J_DEVICE_TO_HOST = 1,
+    TRTLLM4J_DEVICE_TO_DEVICE = 2
+};
+
 /* One tensor of a step: where it lives, how large it is, what it holds. */
 typedef struct trtllm4j_buffer {
     void *data;
@@ -107,6 +114,11 @@ typedef struct trtllm4j_attention_step {
     trtllm4j_buffer context;         /* [num_tokens, num_heads * head_size], written */
     trtllm4j_buffer rotary_inv_freq; /* float32 [rotary_embedding_dim / 2] */
     trtllm4j_buffer rotary_cos_sin;  /* float32 [rotary_positions, rotary_embedding_dim / 2, 2] */
+    /* TensorRT-LLM's plugin takes the long-factor tables of long_rope (Phi-3) as inputs of their own
+       and picks them over the short ones past rotary_embedding_original_max_positions; they are
+       unused (NULL) for every other position embedding. */
+    trtllm4j_buffer long_rope_rotary_inv_freq; /* long_rope: the long factors' rotary_inv_freq */
+    trtllm4j_buffer long_rope_rotary_cos_sin;  /* long_rope: the long factors' rotary_cos_sin */
     trtllm4j_buffer alibi_slopes;    /* float32 [num_heads], ALiBi types only */
     trtllm4j_buffer workspace;       /* at least workspace_size() bytes */
     void *stream;                    /* cudaStream_t on GPU backends, NULL on the CPU */
@@ -124,7 +136,7 @@ typedef struct trtllm4j_plugin trtllm4j_plugin;
 
 typedef struct trtllm4j_backend_api {
     int32_t abi_version; /* TRTLLM4J_ABI_VERSION the library was built with */
-    const char *name;    /* "cpu", "cuda", "trtllm" */
+    const char *name;    /* "cpu", "cuda", "tensorrt" */
     int32_t tensor_location; /* where qkv, kv_cache, context and the tables must live */
     /* One line on what this backend runs on, e.g. threads and instruction set. */
     const char *(*describe)(void);
@@ -142,6 +154,35 @@ typedef struct trtllm4j_backend_api {
     const char *(*last_error)(void);
     /* The library's own view of the ABI structs; returns the entry count. */
     int32_t (*layout)(const trtllm4j_layout_entry **entries);
+
+    /*
+     * Checks that the backend can run here (driver, device); called once when the library is
+     * opened. On failure last_error() says what is missing and what was tried.
+     */
+    int32_t (*initialize)(void);
+
+    /*
+     * Memory where tensor_location says tensors live, and streams to order work on it. GPU
+     * backends fill these in; the CPU backend, whose tensors are host memory, leaves them NULL.
+     * Work is ordered as on CUDA's legacy default stream: copy and fill return when done, after
+     * all work enqueued before them on any stream of the backend.
+     */
+    /* Device bytes free and in all, for memory accounting. */
+    int32_t (*memory_info)(int64_t *free_bytes, int64_t *total_bytes);
+    /* At least 256-byte-aligned device memory of bytes (> 0) bytes. */
+    int32_t (*allocate)(int64_t bytes, void **pointer);
+    /* Frees what allocate returned; NULL is ignored. */
+    int32_t (*release)(void *pointer);
+    /* Copies bytes (>= 0) in the direction of kind (enum trtllm4j_copy_kind). */
+    int32_t (*copy)(void *destination, const void *source, int64_t bytes, int32_t kind);
+    /* Sets bytes (>= 0) device bytes to value & 0xff. */
+    int32_t (*fill)(void *pointer, int32_t value, int64_t bytes);
+    /* A stream for attention steps (step.stream); NULL in a step means the default stream. */
+    int32_t (*stream_create)(void **stream);
+    /* Waits until all work enqueued on stream is done. */
+    int32_t (*stream_synchronize)(void *stream);
+    /* Destroys a stream after its work is done; NULL is ignored. */
+    int32_t (*stream_destroy)(void *stream);
 } trtllm4j_backend_api;
 
 /* The type of the one symbol every backend library exports. */

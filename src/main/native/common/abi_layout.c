@@ -34,6 +34,8 @@ static const trtllm4j_layout_entry entries[] = {
     MEMBER(trtllm4j_attention_step, context),
     MEMBER(trtllm4j_attention_step, rotary_inv_freq),
     MEMBER(trtllm4j_attention_step, rotary_cos_sin),
+    MEMBER(trtllm4j_attention_step, long_rope_rotary_inv_freq),
+    MEMBER(trtllm4j_attention_step, long_rope_rotary_cos_sin),
     MEMBER(trtllm4j_attention_step, alibi_slopes),
     MEMBER(trtllm4j_attention_step, workspace),
     MEMBER(trtllm4j_attention_step, stream),
@@ -53,6 +55,15 @@ static const trtllm4j_layout_entry entries[] = {
     MEMBER(trtllm4j_backend_api, destroy),
     MEMBER(trtllm4j_backend_api, last_error),
     MEMBER(trtllm4j_backend_api, layout),
+    MEMBER(trtllm4j_backend_api, initialize),
+    MEMBER(trtllm4j_backend_api, memory_info),
+    MEMBER(trtllm4j_backend_api, allocate),
+    MEMBER(trtllm4j_backend_api, release),
+    MEMBER(trtllm4j_backend_api, copy),
+    MEMBER(trtllm4j_backend_api, fill),
+    MEMBER(trtllm4j_backend_api, stream_create),
+    MEMBER(trtllm4j_backend_api, stream_synchronize),
+    MEMBER(trtllm4j_backend_api, stream_destroy),
 };
 
 int32_t trtllm4j_abi_layout(const trtllm4j_layout_entry **out) {

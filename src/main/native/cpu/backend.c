@@ -117,6 +117,7 @@ static const trtllm4j_backend_api api = {
     .destroy = destroy,
     .last_error = trtllm4j_last_error,
     .layout = trtllm4j_abi_layout,
+    /* Host memory needs no driver, and Java allocates it itself: no memory or stream functions. */
 };
 
 __attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {

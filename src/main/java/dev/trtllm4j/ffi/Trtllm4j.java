@@ -23,10 +23,10 @@ public class Trtllm4j extends Trtllm4j$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int TRTLLM4J_ABI_VERSION = (int)1L;
+    private static final int TRTLLM4J_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define TRTLLM4J_ABI_VERSION 1
+     * #define TRTLLM4J_ABI_VERSION 2
      * }
      */
     public static int TRTLLM4J_ABI_VERSION() {
@@ -157,6 +157,33 @@ public class Trtllm4j extends Trtllm4j$shared {
      */
     public static int TRTLLM4J_DEVICE() {
         return TRTLLM4J_DEVICE;
+    }
+    private static final int TRTLLM4J_HOST_TO_DEVICE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum trtllm4j_copy_kind.TRTLLM4J_HOST_TO_DEVICE = 0
+     * }
+     */
+    public static int TRTLLM4J_HOST_TO_DEVICE() {
+        return TRTLLM4J_HOST_TO_DEVICE;
+    }
+    private static final int TRTLLM4J_DEVICE_TO_HOST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum trtllm4j_copy_kind.TRTLLM4J_DEVICE_TO_HOST = 1
+     * }
+     */
+    public static int TRTLLM4J_DEVICE_TO_HOST() {
+        return TRTLLM4J_DEVICE_TO_HOST;
+    }
+    private static final int TRTLLM4J_DEVICE_TO_DEVICE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum trtllm4j_copy_kind.TRTLLM4J_DEVICE_TO_DEVICE = 2
+     * }
+     */
+    public static int TRTLLM4J_DEVICE_TO_DEVICE() {
+        return TRTLLM4J_DEVICE_TO_DEVICE;
     }
     private static final int TRTLLM4J_REQUEST_CONTEXT = (int)0L;
     /**

@@ -29,6 +29,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     trtllm4j_buffer context;
  *     trtllm4j_buffer rotary_inv_freq;
  *     trtllm4j_buffer rotary_cos_sin;
+ *     trtllm4j_buffer long_rope_rotary_inv_freq;
+ *     trtllm4j_buffer long_rope_rotary_cos_sin;
  *     trtllm4j_buffer alibi_slopes;
  *     trtllm4j_buffer workspace;
  *     void *stream;
@@ -56,6 +58,8 @@ public class trtllm4j_attention_step {
         trtllm4j_buffer.layout().withName("context"),
         trtllm4j_buffer.layout().withName("rotary_inv_freq"),
         trtllm4j_buffer.layout().withName("rotary_cos_sin"),
+        trtllm4j_buffer.layout().withName("long_rope_rotary_inv_freq"),
+        trtllm4j_buffer.layout().withName("long_rope_rotary_cos_sin"),
         trtllm4j_buffer.layout().withName("alibi_slopes"),
         trtllm4j_buffer.layout().withName("workspace"),
         Trtllm4j.C_POINTER.withName("stream")
@@ -682,6 +686,94 @@ public class trtllm4j_attention_step {
      */
     public static void rotary_cos_sin(MemorySegment struct, MemorySegment fieldValue) {
         MemorySegment.copy(fieldValue, 0L, struct, rotary_cos_sin$OFFSET, rotary_cos_sin$LAYOUT.byteSize());
+    }
+
+    private static final GroupLayout long_rope_rotary_inv_freq$LAYOUT = (GroupLayout)$LAYOUT.select(groupElement("long_rope_rotary_inv_freq"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_inv_freq
+     * }
+     */
+    public static final GroupLayout long_rope_rotary_inv_freq$layout() {
+        return long_rope_rotary_inv_freq$LAYOUT;
+    }
+
+    private static final long long_rope_rotary_inv_freq$OFFSET = $LAYOUT.byteOffset(groupElement("long_rope_rotary_inv_freq"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_inv_freq
+     * }
+     */
+    public static final long long_rope_rotary_inv_freq$offset() {
+        return long_rope_rotary_inv_freq$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_inv_freq
+     * }
+     */
+    public static MemorySegment long_rope_rotary_inv_freq(MemorySegment struct) {
+        return struct.asSlice(long_rope_rotary_inv_freq$OFFSET, long_rope_rotary_inv_freq$LAYOUT.byteSize());
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_inv_freq
+     * }
+     */
+    public static void long_rope_rotary_inv_freq(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, long_rope_rotary_inv_freq$OFFSET, long_rope_rotary_inv_freq$LAYOUT.byteSize());
+    }
+
+    private static final GroupLayout long_rope_rotary_cos_sin$LAYOUT = (GroupLayout)$LAYOUT.select(groupElement("long_rope_rotary_cos_sin"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_cos_sin
+     * }
+     */
+    public static final GroupLayout long_rope_rotary_cos_sin$layout() {
+        return long_rope_rotary_cos_sin$LAYOUT;
+    }
+
+    private static final long long_rope_rotary_cos_sin$OFFSET = $LAYOUT.byteOffset(groupElement("long_rope_rotary_cos_sin"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_cos_sin
+     * }
+     */
+    public static final long long_rope_rotary_cos_sin$offset() {
+        return long_rope_rotary_cos_sin$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_cos_sin
+     * }
+     */
+    public static MemorySegment long_rope_rotary_cos_sin(MemorySegment struct) {
+        return struct.asSlice(long_rope_rotary_cos_sin$OFFSET, long_rope_rotary_cos_sin$LAYOUT.byteSize());
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * trtllm4j_buffer long_rope_rotary_cos_sin
+     * }
+     */
+    public static void long_rope_rotary_cos_sin(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, long_rope_rotary_cos_sin$OFFSET, long_rope_rotary_cos_sin$LAYOUT.byteSize());
     }
 
     private static final GroupLayout alibi_slopes$LAYOUT = (GroupLayout)$LAYOUT.select(groupElement("alibi_slopes"));

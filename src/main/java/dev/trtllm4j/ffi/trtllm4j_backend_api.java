@@ -25,6 +25,15 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     void (*destroy)(trtllm4j_plugin *);
  *     const char *(*last_error)(void);
  *     int32_t (*layout)(const trtllm4j_layout_entry **);
+ *     int32_t (*initialize)(void);
+ *     int32_t (*memory_info)(int64_t *, int64_t *);
+ *     int32_t (*allocate)(int64_t, void **);
+ *     int32_t (*release)(void *);
+ *     int32_t (*copy)(void *, const void *, int64_t, int32_t);
+ *     int32_t (*fill)(void *, int32_t, int64_t);
+ *     int32_t (*stream_create)(void **);
+ *     int32_t (*stream_synchronize)(void *);
+ *     int32_t (*stream_destroy)(void *);
  * }
  * }
  */
@@ -46,7 +55,16 @@ public class trtllm4j_backend_api {
         Trtllm4j.C_POINTER.withName("enqueue"),
         Trtllm4j.C_POINTER.withName("destroy"),
         Trtllm4j.C_POINTER.withName("last_error"),
-        Trtllm4j.C_POINTER.withName("layout")
+        Trtllm4j.C_POINTER.withName("layout"),
+        Trtllm4j.C_POINTER.withName("initialize"),
+        Trtllm4j.C_POINTER.withName("memory_info"),
+        Trtllm4j.C_POINTER.withName("allocate"),
+        Trtllm4j.C_POINTER.withName("release"),
+        Trtllm4j.C_POINTER.withName("copy"),
+        Trtllm4j.C_POINTER.withName("fill"),
+        Trtllm4j.C_POINTER.withName("stream_create"),
+        Trtllm4j.C_POINTER.withName("stream_synchronize"),
+        Trtllm4j.C_POINTER.withName("stream_destroy")
     ).withName("trtllm4j_backend_api");
 
     /**
@@ -885,6 +903,911 @@ public class trtllm4j_backend_api {
      */
     public static void layout(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(layout$LAYOUT, layout$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*initialize)(void)
+     * }
+     */
+    public final static class initialize {
+
+        private initialize() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply();
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT);
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(initialize.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(initialize.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout initialize$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("initialize"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*initialize)(void)
+     * }
+     */
+    public static final AddressLayout initialize$layout() {
+        return initialize$LAYOUT;
+    }
+
+    private static final long initialize$OFFSET = $LAYOUT.byteOffset(groupElement("initialize"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*initialize)(void)
+     * }
+     */
+    public static final long initialize$offset() {
+        return initialize$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*initialize)(void)
+     * }
+     */
+    public static MemorySegment initialize(MemorySegment struct) {
+        return struct.get(initialize$LAYOUT, initialize$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*initialize)(void)
+     * }
+     */
+    public static void initialize(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(initialize$LAYOUT, initialize$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*memory_info)(int64_t *, int64_t *)
+     * }
+     */
+    public final static class memory_info {
+
+        private memory_info() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(memory_info.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(memory_info.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout memory_info$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("memory_info"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*memory_info)(int64_t *, int64_t *)
+     * }
+     */
+    public static final AddressLayout memory_info$layout() {
+        return memory_info$LAYOUT;
+    }
+
+    private static final long memory_info$OFFSET = $LAYOUT.byteOffset(groupElement("memory_info"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*memory_info)(int64_t *, int64_t *)
+     * }
+     */
+    public static final long memory_info$offset() {
+        return memory_info$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*memory_info)(int64_t *, int64_t *)
+     * }
+     */
+    public static MemorySegment memory_info(MemorySegment struct) {
+        return struct.get(memory_info$LAYOUT, memory_info$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*memory_info)(int64_t *, int64_t *)
+     * }
+     */
+    public static void memory_info(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(memory_info$LAYOUT, memory_info$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*allocate)(int64_t, void **)
+     * }
+     */
+    public final static class allocate {
+
+        private allocate() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(long _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_LONG,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(allocate.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(allocate.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, long _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout allocate$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("allocate"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*allocate)(int64_t, void **)
+     * }
+     */
+    public static final AddressLayout allocate$layout() {
+        return allocate$LAYOUT;
+    }
+
+    private static final long allocate$OFFSET = $LAYOUT.byteOffset(groupElement("allocate"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*allocate)(int64_t, void **)
+     * }
+     */
+    public static final long allocate$offset() {
+        return allocate$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*allocate)(int64_t, void **)
+     * }
+     */
+    public static MemorySegment allocate(MemorySegment struct) {
+        return struct.get(allocate$LAYOUT, allocate$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*allocate)(int64_t, void **)
+     * }
+     */
+    public static void allocate(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(allocate$LAYOUT, allocate$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*release)(void *)
+     * }
+     */
+    public final static class release {
+
+        private release() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(release.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(release.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout release$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("release"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*release)(void *)
+     * }
+     */
+    public static final AddressLayout release$layout() {
+        return release$LAYOUT;
+    }
+
+    private static final long release$OFFSET = $LAYOUT.byteOffset(groupElement("release"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*release)(void *)
+     * }
+     */
+    public static final long release$offset() {
+        return release$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*release)(void *)
+     * }
+     */
+    public static MemorySegment release(MemorySegment struct) {
+        return struct.get(release$LAYOUT, release$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*release)(void *)
+     * }
+     */
+    public static void release(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(release$LAYOUT, release$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*copy)(void *, const void *, int64_t, int32_t)
+     * }
+     */
+    public final static class copy {
+
+        private copy() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1, long _x2, int _x3);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_LONG,
+            Trtllm4j.C_INT
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(copy.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(copy.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1, long _x2, int _x3) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1, _x2, _x3);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout copy$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("copy"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*copy)(void *, const void *, int64_t, int32_t)
+     * }
+     */
+    public static final AddressLayout copy$layout() {
+        return copy$LAYOUT;
+    }
+
+    private static final long copy$OFFSET = $LAYOUT.byteOffset(groupElement("copy"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*copy)(void *, const void *, int64_t, int32_t)
+     * }
+     */
+    public static final long copy$offset() {
+        return copy$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*copy)(void *, const void *, int64_t, int32_t)
+     * }
+     */
+    public static MemorySegment copy(MemorySegment struct) {
+        return struct.get(copy$LAYOUT, copy$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*copy)(void *, const void *, int64_t, int32_t)
+     * }
+     */
+    public static void copy(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(copy$LAYOUT, copy$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*fill)(void *, int32_t, int64_t)
+     * }
+     */
+    public final static class fill {
+
+        private fill() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, int _x1, long _x2);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_INT,
+            Trtllm4j.C_LONG
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(fill.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(fill.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, int _x1, long _x2) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1, _x2);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout fill$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("fill"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*fill)(void *, int32_t, int64_t)
+     * }
+     */
+    public static final AddressLayout fill$layout() {
+        return fill$LAYOUT;
+    }
+
+    private static final long fill$OFFSET = $LAYOUT.byteOffset(groupElement("fill"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*fill)(void *, int32_t, int64_t)
+     * }
+     */
+    public static final long fill$offset() {
+        return fill$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*fill)(void *, int32_t, int64_t)
+     * }
+     */
+    public static MemorySegment fill(MemorySegment struct) {
+        return struct.get(fill$LAYOUT, fill$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*fill)(void *, int32_t, int64_t)
+     * }
+     */
+    public static void fill(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(fill$LAYOUT, fill$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*stream_create)(void **)
+     * }
+     */
+    public final static class stream_create {
+
+        private stream_create() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(stream_create.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(stream_create.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout stream_create$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("stream_create"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_create)(void **)
+     * }
+     */
+    public static final AddressLayout stream_create$layout() {
+        return stream_create$LAYOUT;
+    }
+
+    private static final long stream_create$OFFSET = $LAYOUT.byteOffset(groupElement("stream_create"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_create)(void **)
+     * }
+     */
+    public static final long stream_create$offset() {
+        return stream_create$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_create)(void **)
+     * }
+     */
+    public static MemorySegment stream_create(MemorySegment struct) {
+        return struct.get(stream_create$LAYOUT, stream_create$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_create)(void **)
+     * }
+     */
+    public static void stream_create(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(stream_create$LAYOUT, stream_create$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*stream_synchronize)(void *)
+     * }
+     */
+    public final static class stream_synchronize {
+
+        private stream_synchronize() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(stream_synchronize.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(stream_synchronize.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout stream_synchronize$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("stream_synchronize"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_synchronize)(void *)
+     * }
+     */
+    public static final AddressLayout stream_synchronize$layout() {
+        return stream_synchronize$LAYOUT;
+    }
+
+    private static final long stream_synchronize$OFFSET = $LAYOUT.byteOffset(groupElement("stream_synchronize"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_synchronize)(void *)
+     * }
+     */
+    public static final long stream_synchronize$offset() {
+        return stream_synchronize$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_synchronize)(void *)
+     * }
+     */
+    public static MemorySegment stream_synchronize(MemorySegment struct) {
+        return struct.get(stream_synchronize$LAYOUT, stream_synchronize$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_synchronize)(void *)
+     * }
+     */
+    public static void stream_synchronize(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(stream_synchronize$LAYOUT, stream_synchronize$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*stream_destroy)(void *)
+     * }
+     */
+    public final static class stream_destroy {
+
+        private stream_destroy() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(stream_destroy.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(stream_destroy.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout stream_destroy$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("stream_destroy"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_destroy)(void *)
+     * }
+     */
+    public static final AddressLayout stream_destroy$layout() {
+        return stream_destroy$LAYOUT;
+    }
+
+    private static final long stream_destroy$OFFSET = $LAYOUT.byteOffset(groupElement("stream_destroy"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_destroy)(void *)
+     * }
+     */
+    public static final long stream_destroy$offset() {
+        return stream_destroy$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_destroy)(void *)
+     * }
+     */
+    public static MemorySegment stream_destroy(MemorySegment struct) {
+        return struct.get(stream_destroy$LAYOUT, stream_destroy$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*stream_destroy)(void *)
+     * }
+     */
+    public static void stream_destroy(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(stream_destroy$LAYOUT, stream_destroy$OFFSET, fieldValue);
     }
 
     /**

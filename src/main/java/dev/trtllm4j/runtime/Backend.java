@@ -72,7 +72,12 @@ public final class Backend {
             throw new NativeException(name, "open", NativeStatus.UNSUPPORTED, library.origin() + " was built for ABI "
                     + "version " + abi + ", this jar speaks version " + Trtllm4j.TRTLLM4J_ABI_VERSION());
         }
-        return new Backend(name, library.origin(), api);
+        Backend backend = new Backend(name, library.origin(), api);
+        MemorySegment initialize = trtllm4j_backend_api.initialize(api);
+        if (!initialize.equals(MemorySegment.NULL)) {
+            backend.check(trtllm4j_backend_api.initialize.invoke(initialize), "initialize");
+        }
+        return backend;
     }
 
     /** The name it was opened by. */
