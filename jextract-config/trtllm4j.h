@@ -163,19 +163,20 @@ typedef struct trtllm4j_backend_api {
 
     /*
      * Memory where tensor_location says tensors live, and streams to order work on it. GPU
-     * backends fill these in; the CPU backend, whose tensors are host memory, leaves them NULL.
-     * Work is ordered as on CUDA's legacy default stream: copy and fill return when done, after
-     * all work enqueued before them on any stream of the backend.
+     * backends fill in all of these; the CPU backend gives allocate, release, copy and fill over
+     * host memory and leaves the rest NULL. Work is ordered as on CUDA's legacy default stream:
+     * copy and fill return when done, after all work enqueued before them on any stream of the
+     * backend.
      */
     /* Device bytes free and in all, for memory accounting. */
     int32_t (*memory_info)(int64_t *free_bytes, int64_t *total_bytes);
-    /* At least 256-byte-aligned device memory of bytes (> 0) bytes. */
+    /* At least 256-byte-aligned memory of bytes (> 0) bytes. */
     int32_t (*allocate)(int64_t bytes, void **pointer);
     /* Frees what allocate returned; NULL is ignored. */
     int32_t (*release)(void *pointer);
     /* Copies bytes (>= 0) in the direction of kind (enum trtllm4j_copy_kind). */
     int32_t (*copy)(void *destination, const void *source, int64_t bytes, int32_t kind);
-    /* Sets bytes (>= 0) device bytes to value & 0xff. */
+    /* Sets bytes (>= 0) bytes to value & 0xff. */
     int32_t (*fill)(void *pointer, int32_t value, int64_t bytes);
     /* A stream for attention steps (step.stream); NULL in a step means the default stream. */
     int32_t (*stream_create)(void **stream);

@@ -2,6 +2,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "abi_layout.h"
 #include "attention.h"
@@ -106,6 +107,45 @@ static void destroy(trtllm4j_plugin *plugin) {
     free(plugin);
 }
 
+/* Host memory through the same functions GPU backends give for device memory, so that Java has one
+   kind of backend memory; 256-byte alignment as cudaMalloc gives. */
+static int32_t allocate(int64_t bytes, void **pointer) {
+    if (pointer == NULL || bytes < 1) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "allocate: bytes = %lld, pointer %s: need at least 1 byte and "
+                             "a pointer", (long long)bytes, pointer == NULL ? "NULL" : "given");
+    }
+    size_t rounded = ((size_t)bytes + 255) / 256 * 256;
+    *pointer = aligned_alloc(256, rounded);
+    if (*pointer == NULL) {
+        return trtllm4j_fail(TRTLLM4J_OUT_OF_MEMORY, "allocate: no host memory for %lld bytes", (long long)bytes);
+    }
+    return TRTLLM4J_OK;
+}
+
+static int32_t release(void *pointer) {
+    free(pointer);
+    return TRTLLM4J_OK;
+}
+
+static int32_t copy(void *destination, const void *source, int64_t bytes, int32_t kind) {
+    if (bytes < 0 || (bytes > 0 && (destination == NULL || source == NULL)) || kind < TRTLLM4J_HOST_TO_DEVICE ||
+        kind > TRTLLM4J_DEVICE_TO_DEVICE) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "copy: bytes = %lld, kind = %d: need bytes >= 0, non-NULL "
+                             "pointers and a trtllm4j_copy_kind", (long long)bytes, kind);
+    }
+    memmove(destination, source, (size_t)bytes); /* every kind is host to host here */
+    return TRTLLM4J_OK;
+}
+
+static int32_t fill(void *pointer, int32_t value, int64_t bytes) {
+    if (bytes < 0 || (bytes > 0 && pointer == NULL)) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "fill: bytes = %lld: need bytes >= 0 and a pointer",
+                             (long long)bytes);
+    }
+    memset(pointer, value & 0xff, (size_t)bytes);
+    return TRTLLM4J_OK;
+}
+
 static const trtllm4j_backend_api api = {
     .abi_version = TRTLLM4J_ABI_VERSION,
     .name = "cpu",
@@ -117,7 +157,11 @@ static const trtllm4j_backend_api api = {
     .destroy = destroy,
     .last_error = trtllm4j_last_error,
     .layout = trtllm4j_abi_layout,
-    /* Host memory needs no driver, and Java allocates it itself: no memory or stream functions. */
+    .allocate = allocate,
+    .release = release,
+    .copy = copy,
+    .fill = fill,
+    /* No driver to check, no device memory to report, no streams: a step is done when enqueue returns. */
 };
 
 __attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {

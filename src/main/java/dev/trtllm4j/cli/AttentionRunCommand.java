@@ -6,6 +6,7 @@ import dev.trtllm4j.config.BuildConfig;
 import dev.trtllm4j.config.ConfigFile;
 import dev.trtllm4j.runtime.AttentionStep;
 import dev.trtllm4j.runtime.Backend;
+import dev.trtllm4j.runtime.BackendMemory;
 import dev.trtllm4j.runtime.BackendNotFoundException;
 import dev.trtllm4j.runtime.GptAttentionPlugin;
 import dev.trtllm4j.runtime.NativeException;
@@ -117,10 +118,6 @@ final class AttentionRunCommand implements Callable<Integer> {
         } catch (BackendNotFoundException e) {
             throw BadInput.backend(e, backendName);
         }
-        if (!backend.takesHostMemory()) {
-            throw new IllegalArgumentException("--backend " + backendName + ": its tensors live in device memory;"
-                    + " attention run feeds host memory, so it runs the cpu backend");
-        }
         SafetensorsFile out;
         try {
             out = run(backend, config, new Inputs(input, in));
@@ -178,23 +175,30 @@ final class AttentionRunCommand implements Callable<Integer> {
             int sinks = in.has(SINK_TOKEN_LENGTH) ? in.ints(SINK_TOKEN_LENGTH, 1)[0] : 0;
             step.attentionWindow(window, sinks);
         }
+        // Host files in, host files out: the tensors go to the backend's memory and back.
         try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = backend.createPlugin(config)) {
-            MemorySegment cache = toNative(arena, kvCache);
-            MemorySegment context = arena.allocate(tokens * heads * d * type.byteSize(), 64);
-            step.qkv(toNative(arena, qkv)).kvCache(cache).context(context);
+            BackendMemory cache = backend.upload(arena, toNative(arena, kvCache));
+            BackendMemory context = backend.allocate(arena, type, tokens * heads * d);
+            step.qkv(backend.upload(arena, toNative(arena, qkv))).kvCache(cache).context(context);
             if (in.has(ROTARY_INV_FREQ) || in.has(ROTARY_COS_SIN)) {
                 int half = config.rotaryEmbeddingDim() / 2;
                 SafeTensor invFreq = in.tensor(ROTARY_INV_FREQ, SafetensorsDtype.F32, half);
                 SafeTensor cosSin = in.tensor(ROTARY_COS_SIN, SafetensorsDtype.F32, -1, half, 2);
-                step.rotaryTables(toNative(arena, invFreq), toNative(arena, cosSin));
+                step.rotaryTables(backend.upload(arena, toNative(arena, invFreq)),
+                        backend.upload(arena, toNative(arena, cosSin)));
             }
             plugin.enqueue(step.build());
             Map<String, SafeTensor> outputs = new LinkedHashMap<>();
-            outputs.put(CONTEXT, SafeTensor.of(storage, new long[] {tokens, (long) heads * d},
-                    context.toArray(ValueLayout.JAVA_BYTE)));
-            outputs.put(KV_CACHE, SafeTensor.of(storage, kvCache.shape(), cache.toArray(ValueLayout.JAVA_BYTE)));
+            outputs.put(CONTEXT, SafeTensor.of(storage, new long[] {tokens, (long) heads * d}, download(arena, context)));
+            outputs.put(KV_CACHE, SafeTensor.of(storage, kvCache.shape(), download(arena, cache)));
             return new SafetensorsFile(outputs, Map.of());
         }
+    }
+
+    private static byte[] download(Arena arena, BackendMemory memory) {
+        MemorySegment host = arena.allocate(memory.byteSize());
+        memory.copyTo(host);
+        return host.toArray(ValueLayout.JAVA_BYTE);
     }
 
     private static RequestType requestType(Inputs in, int b, int code) {

@@ -9,6 +9,7 @@ import dev.trtllm4j.attention.RotaryScalingType;
 import dev.trtllm4j.reference.ReferenceAttention;
 import dev.trtllm4j.runtime.AttentionStep;
 import dev.trtllm4j.runtime.Backend;
+import dev.trtllm4j.runtime.BackendMemory;
 import dev.trtllm4j.runtime.GptAttentionPlugin;
 import dev.trtllm4j.runtime.HostTensors;
 import java.io.PrintWriter;
@@ -37,7 +38,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "",
             "Example:",
             "  trtllm4j demo",
-            "  trtllm4j demo --backend cpu --dtype bfloat16 --prompt 128 --steps 8"
+            "  trtllm4j demo --backend cpu --dtype bfloat16 --prompt 128 --steps 8",
+            "  trtllm4j demo --backend cuda --dtype bfloat16"
         })
 final class DemoCommand implements Callable<Integer> {
 
@@ -101,8 +103,10 @@ final class DemoCommand implements Callable<Integer> {
         double largest = 0;
         long[] stepNanos = new long[steps];
         long prefillNanos;
+        // Host arrays in, host arrays out; the tensors live where the backend reads them. Times include
+        // waiting for the step (plugin.synchronize()), not the copies around it.
         try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = backend.createPlugin(config)) {
-            MemorySegment kvCache = HostTensors.allocate(arena, dtype, cache);
+            BackendMemory kvCache = backend.upload(arena, HostTensors.allocate(arena, dtype, cache));
 
             float[] qkv = randomQkv(random, batch * prompt * rowWidth);
             int[] inputLengths = new int[batch];
@@ -112,24 +116,27 @@ final class DemoCommand implements Callable<Integer> {
             for (int b = 0; b < batch; b++) {
                 prefill.contextRequest(prompt, 0);
             }
-            MemorySegment context = HostTensors.zeros(arena, dtype, (long) batch * prompt * heads * d);
-            AttentionStep step = prefill.qkv(HostTensors.allocate(arena, dtype, qkv)).kvCache(kvCache)
-                    .context(context).build();
+            BackendMemory context = backend.allocate(arena, dtype, (long) batch * prompt * heads * d);
+            AttentionStep step = prefill.qkv(backend.upload(arena, HostTensors.allocate(arena, dtype, qkv)))
+                    .kvCache(kvCache).context(context).build();
             long start = System.nanoTime();
             plugin.enqueue(step);
+            plugin.synchronize();
             prefillNanos = System.nanoTime() - start;
             double[] expected = ReferenceAttention.run(config, qkv, cache, inputLengths, pastLengths, maxSeqLen,
                     Integer.MAX_VALUE, 0);
-            largest = Math.max(largest, maxDifference(expected, HostTensors.read(context, dtype)));
+            largest = Math.max(largest, maxDifference(expected, read(arena, context)));
 
             // Generation steps run back to back, their outputs kept; the reference checks them after.
             float[][] tokens = new float[steps][];
             float[][] outputs = new float[steps][];
-            MemorySegment decodeQkv = HostTensors.zeros(arena, dtype, (long) batch * rowWidth);
-            MemorySegment decodeContext = HostTensors.zeros(arena, dtype, (long) batch * heads * d);
+            MemorySegment hostQkv = HostTensors.zeros(arena, dtype, (long) batch * rowWidth);
+            BackendMemory decodeQkv = backend.allocate(arena, dtype, (long) batch * rowWidth);
+            BackendMemory decodeContext = backend.allocate(arena, dtype, (long) batch * heads * d);
             for (int s = 0; s < steps; s++) {
                 tokens[s] = randomQkv(random, batch * rowWidth);
-                HostTensors.write(decodeQkv, dtype, tokens[s]);
+                HostTensors.write(hostQkv, dtype, tokens[s]);
+                decodeQkv.copyFrom(hostQkv);
                 AttentionStep.Builder generation = AttentionStep.builder();
                 for (int b = 0; b < batch; b++) {
                     generation.generationRequest(prompt + s);
@@ -137,8 +144,9 @@ final class DemoCommand implements Callable<Integer> {
                 AttentionStep decode = generation.qkv(decodeQkv).kvCache(kvCache).context(decodeContext).build();
                 start = System.nanoTime();
                 plugin.enqueue(decode);
+                plugin.synchronize();
                 stepNanos[s] = System.nanoTime() - start;
-                outputs[s] = HostTensors.read(decodeContext, dtype);
+                outputs[s] = read(arena, decodeContext);
             }
             Arrays.fill(inputLengths, 1);
             for (int s = 0; s < steps; s++) {
@@ -168,6 +176,12 @@ final class DemoCommand implements Callable<Integer> {
             values[i] = HostTensors.round(random.nextFloat() * 2 - 1, dtype);
         }
         return values;
+    }
+
+    private float[] read(Arena arena, BackendMemory tensor) {
+        MemorySegment host = arena.allocate(tensor.byteSize());
+        tensor.copyTo(host);
+        return HostTensors.read(host, dtype);
     }
 
     private static double maxDifference(double[] expected, float[] actual) {

@@ -16,54 +16,37 @@ import java.util.Objects;
  *       in place;
  *   <li>{@code context} {@code [num_tokens, num_heads * head_size]}, written.
  * </ul>
- * All three hold {@code type_id} elements, in host memory for the CPU backend and device memory for
+ * All three hold {@code type_id} elements where the backend reads them ({@link Backend#tensorLocation()}):
+ * host {@link MemorySegment}s or {@link BackendMemory} for the CPU backend, {@link BackendMemory} for
  * the GPU backends. A window {@code W} with {@code S} sink tokens lets the query at {@code p} see
  * {@code j <= p} when {@code j < S} or {@code j > p - (W - S)}; {@link #NO_WINDOW} sees all {@code j <= p}.
  *
- * <p>{@code rotaryInvFreq} and {@code rotaryCosSin} are optional: when null, the plugin uses the tables
- * it computes from its configuration.
- *
- * @param qkv the packed new tokens
- * @param kvCache the contiguous cache
- * @param context the output
- * @param requestTypes per sequence, context or generation
- * @param inputLengths per sequence, its new tokens
- * @param pastLengths per sequence, its tokens already in the cache
- * @param maxAttentionWindow {@code W}, or {@link #NO_WINDOW}
- * @param sinkTokenLength {@code S}
- * @param rotaryInvFreq optional float32 {@code [rotary_dim / 2]}
- * @param rotaryCosSin optional float32 {@code [positions, rotary_dim / 2, 2]}
+ * <p>The RoPE tables are optional: without them, the plugin uses the tables it computes from its
+ * configuration. Build steps with {@link #builder()}.
  */
-public record AttentionStep(
-        MemorySegment qkv,
-        MemorySegment kvCache,
-        MemorySegment context,
-        RequestType[] requestTypes,
-        int[] inputLengths,
-        int[] pastLengths,
-        int maxAttentionWindow,
-        int sinkTokenLength,
-        MemorySegment rotaryInvFreq,
-        MemorySegment rotaryCosSin) {
+public final class AttentionStep {
 
     /** A window that never hides a position. */
     public static final int NO_WINDOW = Integer.MAX_VALUE;
 
-    public AttentionStep {
-        Objects.requireNonNull(qkv, "qkv");
-        Objects.requireNonNull(kvCache, "kvCache");
-        Objects.requireNonNull(context, "context");
-        requestTypes = requestTypes.clone();
-        inputLengths = inputLengths.clone();
-        pastLengths = pastLengths.clone();
-        if (requestTypes.length == 0 || requestTypes.length != inputLengths.length
-                || requestTypes.length != pastLengths.length) {
-            throw new IllegalArgumentException("requestTypes, inputLengths and pastLengths need one entry per"
-                    + " sequence; got " + requestTypes.length + ", " + inputLengths.length + " and "
-                    + pastLengths.length);
-        }
-        for (int b = 0; b < requestTypes.length; b++) {
-            Objects.requireNonNull(requestTypes[b], "requestTypes[" + b + "]");
+    private final StepTensor qkv, kvCache, context, rotaryInvFreq, rotaryCosSin;
+    private final RequestType[] requestTypes;
+    private final int[] inputLengths, pastLengths;
+    private final int maxAttentionWindow, sinkTokenLength;
+
+    private AttentionStep(Builder b) {
+        this.qkv = Objects.requireNonNull(b.qkv, "qkv");
+        this.kvCache = Objects.requireNonNull(b.kvCache, "kvCache");
+        this.context = Objects.requireNonNull(b.context, "context");
+        this.requestTypes = b.requestTypes.clone();
+        this.inputLengths = b.inputLengths.clone();
+        this.pastLengths = b.pastLengths.clone();
+        this.maxAttentionWindow = b.maxAttentionWindow;
+        this.sinkTokenLength = b.sinkTokenLength;
+        this.rotaryInvFreq = b.rotaryInvFreq;
+        this.rotaryCosSin = b.rotaryCosSin;
+        if (requestTypes.length == 0) {
+            throw new IllegalArgumentException("a step needs at least one sequence");
         }
         if ((rotaryInvFreq == null) != (rotaryCosSin == null)) {
             throw new IllegalArgumentException("rotaryInvFreq and rotaryCosSin come together: give both or neither");
@@ -84,19 +67,49 @@ public record AttentionStep(
         return tokens;
     }
 
-    @Override
+    /** Per sequence, context or generation. */
     public RequestType[] requestTypes() {
         return requestTypes.clone();
     }
 
-    @Override
+    /** Per sequence, its new tokens. */
     public int[] inputLengths() {
         return inputLengths.clone();
     }
 
-    @Override
+    /** Per sequence, its tokens already in the cache. */
     public int[] pastLengths() {
         return pastLengths.clone();
+    }
+
+    /** The attention window {@code W}, or {@link #NO_WINDOW}. */
+    public int maxAttentionWindow() {
+        return maxAttentionWindow;
+    }
+
+    /** The sink tokens {@code S} of the window. */
+    public int sinkTokenLength() {
+        return sinkTokenLength;
+    }
+
+    StepTensor qkv() {
+        return qkv;
+    }
+
+    StepTensor kvCache() {
+        return kvCache;
+    }
+
+    StepTensor context() {
+        return context;
+    }
+
+    StepTensor rotaryInvFreq() {
+        return rotaryInvFreq;
+    }
+
+    StepTensor rotaryCosSin() {
+        return rotaryCosSin;
     }
 
     int inputLength(int b) {
@@ -125,25 +138,46 @@ public record AttentionStep(
 
     /** Builds an {@link AttentionStep}; every method returns this builder. */
     public static final class Builder {
-        private MemorySegment qkv, kvCache, context, rotaryInvFreq, rotaryCosSin;
+        private StepTensor qkv, kvCache, context, rotaryInvFreq, rotaryCosSin;
         private RequestType[] requestTypes = new RequestType[0];
         private int[] inputLengths = new int[0], pastLengths = new int[0];
         private int maxAttentionWindow = NO_WINDOW, sinkTokenLength;
 
         private Builder() {}
 
+        /** The packed new tokens, in host memory. */
         public Builder qkv(MemorySegment qkv) {
-            this.qkv = qkv;
+            this.qkv = StepTensor.of(qkv);
             return this;
         }
 
+        /** The packed new tokens, in backend memory. */
+        public Builder qkv(BackendMemory qkv) {
+            this.qkv = StepTensor.of(qkv);
+            return this;
+        }
+
+        /** The contiguous KV cache, in host memory. */
         public Builder kvCache(MemorySegment kvCache) {
-            this.kvCache = kvCache;
+            this.kvCache = StepTensor.of(kvCache);
             return this;
         }
 
+        /** The contiguous KV cache, in backend memory. */
+        public Builder kvCache(BackendMemory kvCache) {
+            this.kvCache = StepTensor.of(kvCache);
+            return this;
+        }
+
+        /** The output, in host memory. */
         public Builder context(MemorySegment context) {
-            this.context = context;
+            this.context = StepTensor.of(context);
+            return this;
+        }
+
+        /** The output, in backend memory. */
+        public Builder context(BackendMemory context) {
+            this.context = StepTensor.of(context);
             return this;
         }
 
@@ -159,6 +193,7 @@ public record AttentionStep(
 
         /** Adds a sequence. */
         public Builder sequence(RequestType type, int inputLength, int pastLength) {
+            Objects.requireNonNull(type, "requestTypes[" + requestTypes.length + "]");
             int n = requestTypes.length;
             requestTypes = Arrays.copyOf(requestTypes, n + 1);
             inputLengths = Arrays.copyOf(inputLengths, n + 1);
@@ -176,16 +211,26 @@ public record AttentionStep(
             return this;
         }
 
-        /** RoPE tables to use instead of the plugin's own. */
+        /**
+         * RoPE tables in host memory to use instead of the plugin's own: float32
+         * {@code rotary_inv_freq [rotary_dim / 2]} and {@code rotary_cos_sin [positions, rotary_dim / 2, 2]}.
+         */
         public Builder rotaryTables(MemorySegment rotaryInvFreq, MemorySegment rotaryCosSin) {
-            this.rotaryInvFreq = rotaryInvFreq;
-            this.rotaryCosSin = rotaryCosSin;
+            this.rotaryInvFreq = StepTensor.of(rotaryInvFreq);
+            this.rotaryCosSin = StepTensor.of(rotaryCosSin);
             return this;
         }
 
+        /** RoPE tables in backend memory; see {@link #rotaryTables(MemorySegment, MemorySegment)}. */
+        public Builder rotaryTables(BackendMemory rotaryInvFreq, BackendMemory rotaryCosSin) {
+            this.rotaryInvFreq = StepTensor.of(rotaryInvFreq);
+            this.rotaryCosSin = StepTensor.of(rotaryCosSin);
+            return this;
+        }
+
+        /** The step; throws when a tensor is missing or the tables come alone. */
         public AttentionStep build() {
-            return new AttentionStep(qkv, kvCache, context, requestTypes, inputLengths, pastLengths,
-                    maxAttentionWindow, sinkTokenLength, rotaryInvFreq, rotaryCosSin);
+            return new AttentionStep(this);
         }
     }
 }

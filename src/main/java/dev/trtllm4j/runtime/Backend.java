@@ -1,17 +1,19 @@
 package dev.trtllm4j.runtime;
 
+import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
 import dev.trtllm4j.ffi.Trtllm4j;
 import dev.trtllm4j.ffi.trtllm4j_backend_api;
 import dev.trtllm4j.ffi.trtllm4j_backend_entry;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * A loaded backend library: {@code cpu} (embedded in the jar), {@code cuda} or {@code trtllm}. Each
+ * A loaded backend library: {@code cpu} (embedded in the jar), {@code cuda} or {@code tensorrt}. Each
  * exports {@code trtllm4j_backend()}, a table of functions this class calls through; several
  * backends can be open in one JVM.
  *
@@ -36,13 +38,13 @@ public final class Backend {
     private final String name;
     private final String origin;
     private final MemorySegment api;
-    private final int tensorLocation;
+    private final MemoryLocation tensorLocation;
 
     private Backend(String name, String origin, MemorySegment api) {
         this.name = name;
         this.origin = origin;
         this.api = api;
-        this.tensorLocation = trtllm4j_backend_api.tensor_location(api);
+        this.tensorLocation = MemoryLocation.fromCode(trtllm4j_backend_api.tensor_location(api));
     }
 
     /**
@@ -54,7 +56,7 @@ public final class Backend {
     public static Backend open(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("backend name '" + name + "': must be lower-case letters, digits"
-                    + " and underscores, such as cpu, cuda or trtllm");
+                    + " and underscores, such as cpu, cuda or tensorrt");
         }
         return OPEN.computeIfAbsent(name, Backend::load);
     }
@@ -96,10 +98,57 @@ public final class Backend {
                 .getString(0);
     }
 
-    /** Whether step tensors are host memory (the CPU backend) rather than device memory. */
-    public boolean takesHostMemory() {
-        return tensorLocation == Trtllm4j.TRTLLM4J_HOST();
+    /** Where step tensors must live: host memory for the CPU backend, device memory for the GPU ones. */
+    public MemoryLocation tensorLocation() {
+        return tensorLocation;
     }
+
+    /**
+     * Allocates {@code bytes} of this backend's tensor memory, freed when {@code arena} closes or
+     * earlier by {@link BackendMemory#close()}. Its contents are undefined until written.
+     *
+     * @throws NativeException when the device is out of memory, with the backend's message
+     */
+    public BackendMemory allocate(Arena arena, long bytes) {
+        return BackendMemory.allocate(this, arena, bytes);
+    }
+
+    /** Allocates a tensor of {@code elements} elements of {@code type}; see {@link #allocate(Arena, long)}. */
+    public BackendMemory allocate(Arena arena, DataType type, long elements) {
+        if (elements < 1 || elements > Long.MAX_VALUE / type.byteSize()) {
+            throw new IllegalArgumentException("elements = " + elements + ": need at least 1, and a size in bytes"
+                    + " that fits a long");
+        }
+        return allocate(arena, elements * type.byteSize());
+    }
+
+    /** Allocates a copy of a native host segment in this backend's tensor memory. */
+    public BackendMemory upload(Arena arena, MemorySegment host) {
+        BackendMemory memory = allocate(arena, host.byteSize());
+        memory.copyFrom(host);
+        return memory;
+    }
+
+    /**
+     * The device's free and total memory, as the driver reports them.
+     *
+     * @throws UnsupportedOperationException on a backend whose tensors are host memory
+     */
+    public DeviceMemoryInfo deviceMemoryInfo() {
+        MemorySegment function = trtllm4j_backend_api.memory_info(api);
+        if (function.equals(MemorySegment.NULL)) {
+            throw new UnsupportedOperationException("the " + name + " backend has no device memory");
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment free = call.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = call.allocate(ValueLayout.JAVA_LONG);
+            check(trtllm4j_backend_api.memory_info.invoke(function, free, total), "memory_info");
+            return new DeviceMemoryInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** A device's memory in bytes: what is free now and what it has in all. */
+    public record DeviceMemoryInfo(long freeBytes, long totalBytes) {}
 
     /**
      * Creates a plugin for a validated configuration.
@@ -112,10 +161,6 @@ public final class Backend {
 
     MemorySegment api() {
         return api;
-    }
-
-    int tensorLocation() {
-        return tensorLocation;
     }
 
     /** Throws a {@link NativeException} with the backend's message when status is not OK. */

@@ -34,9 +34,12 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private final MemorySegment workspaceFunction;
     private final int elementBytes;
     private final int qkvRowElements;
-    private final NativeScratch sequenceArrays = new NativeScratch();
-    private final NativeScratch workspace = new NativeScratch();
-    private final NativeScratch rotaryScratch = new NativeScratch();
+    private final NativeScratch sequenceArrays = new NativeScratch(); // host memory on every backend
+    private final NativeScratch rotaryHost = new NativeScratch();
+    private final BackendScratch workspace;
+    private final BackendScratch rotaryTables;
+    private final BackendMemory alibiSlopes;
+    private final MemorySegment stream; // the plugin's own stream on GPU backends, NULL on the CPU
     // The step struct's buffers, located once: each step only re-points their data and sizes.
     private final MemorySegment qkvBuffer, kvCacheBuffer, contextBuffer;
     private final MemorySegment inputLengthsBuffer, pastLengthsBuffer, requestTypesBuffer;
@@ -44,7 +47,7 @@ public final class GptAttentionPlugin implements AutoCloseable {
     // What the sequence and workspace buffers point at now, so an unchanged one is not rewritten.
     private MemorySegment pointedSequenceArrays = MemorySegment.NULL;
     private int pointedBatch;
-    private MemorySegment pointedWorkspace = MemorySegment.NULL;
+    private BackendMemory pointedWorkspace;
     // The shape the workspace size was last asked for (the ABI makes it depend on nothing else).
     private int workspaceBatch = -1, workspaceTokens = -1, workspaceMaxSeqLen = -1;
     private long workspaceNeeded;
@@ -72,23 +75,49 @@ public final class GptAttentionPlugin implements AutoCloseable {
             arena.close();
             throw e;
         }
+        this.workspace = new BackendScratch(backend);
+        this.rotaryTables = new BackendScratch(backend);
+        try {
+            this.stream = createStream(backend, arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
         this.step = trtllm4j_attention_step.allocate(arena);
         this.workspaceBytes = arena.allocate(ValueLayout.JAVA_LONG);
-        trtllm4j_attention_step.stream(step, MemorySegment.NULL);
+        trtllm4j_attention_step.stream(step, stream);
         int type = config.typeId().code(), int32 = Trtllm4j.TRTLLM4J_INT32(), float32 = Trtllm4j.TRTLLM4J_FLOAT32();
         this.qkvBuffer = describe(trtllm4j_attention_step.qkv(step), type);
         this.kvCacheBuffer = describe(trtllm4j_attention_step.kv_cache(step), type);
         this.contextBuffer = describe(trtllm4j_attention_step.context(step), type);
-        this.inputLengthsBuffer = describe(trtllm4j_attention_step.input_lengths(step), int32);
-        this.pastLengthsBuffer = describe(trtllm4j_attention_step.past_lengths(step), int32);
-        this.requestTypesBuffer = describe(trtllm4j_attention_step.host_request_types(step), int32);
+        this.inputLengthsBuffer = describeHost(trtllm4j_attention_step.input_lengths(step), int32);
+        this.pastLengthsBuffer = describeHost(trtllm4j_attention_step.past_lengths(step), int32);
+        this.requestTypesBuffer = describeHost(trtllm4j_attention_step.host_request_types(step), int32);
         this.invFreqBuffer = describe(trtllm4j_attention_step.rotary_inv_freq(step), float32);
         this.cosSinBuffer = describe(trtllm4j_attention_step.rotary_cos_sin(step), float32);
         this.workspaceBuffer = describe(trtllm4j_attention_step.workspace(step), int32);
         if (config.positionEmbeddingType().isAlibi()) {
-            float[] slopes = AlibiSlopes.compute(config);
-            point(describe(trtllm4j_attention_step.alibi_slopes(step), float32),
-                    arena.allocateFrom(ValueLayout.JAVA_FLOAT, slopes));
+            // The device is out of memory at worst: the slopes are a few hundred bytes.
+            this.alibiSlopes = backend.upload(arena, arena.allocateFrom(ValueLayout.JAVA_FLOAT, AlibiSlopes.compute(config)));
+            point(describe(trtllm4j_attention_step.alibi_slopes(step), float32), alibiSlopes.address());
+        } else {
+            this.alibiSlopes = null;
+        }
+    }
+
+    /** On a GPU backend, a stream of the plugin's own, destroyed when the arena closes. */
+    private static MemorySegment createStream(Backend backend, Arena arena) {
+        MemorySegment api = backend.api();
+        MemorySegment create = trtllm4j_backend_api.stream_create(api);
+        if (create.equals(MemorySegment.NULL)) {
+            return MemorySegment.NULL;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+            backend.check(trtllm4j_backend_api.stream_create.invoke(create, out), "stream_create");
+            MemorySegment destroy = trtllm4j_backend_api.stream_destroy(api);
+            return out.get(ValueLayout.ADDRESS, 0).reinterpret(arena,
+                    created -> trtllm4j_backend_api.stream_destroy.invoke(destroy, created));
         }
     }
 
@@ -116,6 +145,7 @@ public final class GptAttentionPlugin implements AutoCloseable {
         int numTokens = s.numTokens();
         checkTensor("qkv", s.qkv(), (long) numTokens * qkvRowElements);
         checkTensor("context", s.context(), (long) numTokens * config.numHeads() * config.headSize());
+        checkLocation("kvCache", s.kvCache());
         int maxSeqLen = maxSeqLen(s.kvCache(), batch);
         int longest = checkSequences(s, maxSeqLen);
         if (s.maxAttentionWindow() < 1 || s.sinkTokenLength() < 0
@@ -130,9 +160,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
         trtllm4j_attention_step.max_attention_window(step, Math.min(s.maxAttentionWindow(), maxSeqLen));
         trtllm4j_attention_step.sink_token_length(step, s.sinkTokenLength());
         writeSequenceArrays(s);
-        point(qkvBuffer, s.qkv());
-        point(kvCacheBuffer, s.kvCache());
-        point(contextBuffer, s.context());
+        point(qkvBuffer, s.qkv().address("qkv"));
+        point(kvCacheBuffer, s.kvCache().address("kvCache"));
+        point(contextBuffer, s.context().address("context"));
         if (config.positionEmbeddingType().isRope()) {
             writeRotaryTables(s, maxSeqLen, longest);
         }
@@ -145,31 +175,53 @@ public final class GptAttentionPlugin implements AutoCloseable {
             workspaceTokens = numTokens;
             workspaceMaxSeqLen = maxSeqLen;
         }
-        MemorySegment memory = workspace.atLeast(workspaceNeeded);
+        BackendMemory memory = workspace.atLeast(workspaceNeeded);
         if (memory != pointedWorkspace) {
-            point(workspaceBuffer, memory);
+            point(workspaceBuffer, memory.address());
             pointedWorkspace = memory;
         }
         backend.check(trtllm4j_backend_api.enqueue.invoke(enqueueFunction, handle, step), "enqueue");
     }
 
-    private void checkTensor(String name, MemorySegment tensor, long elements) {
+    /**
+     * Waits until every step enqueued so far is done. Steps on the GPU backends run asynchronously
+     * on the plugin's own stream; {@link BackendMemory#copyTo} waits for them too. On the CPU backend
+     * a step is done when enqueue returns.
+     */
+    public void synchronize() {
+        ensureOpen();
+        if (!stream.equals(MemorySegment.NULL)) {
+            MemorySegment api = backend.api();
+            backend.check(trtllm4j_backend_api.stream_synchronize.invoke(trtllm4j_backend_api.stream_synchronize(api),
+                    stream), "stream_synchronize");
+        }
+    }
+
+    private void checkTensor(String name, StepTensor tensor, long elements) {
         long expected = elements * elementBytes;
         if (tensor.byteSize() != expected) {
             throw new IllegalArgumentException(name + ": " + tensor.byteSize() + " bytes, expected " + expected
                     + " (" + elements + " " + config.typeId().tensorRtLlmName() + " elements)");
         }
-        checkMemory(name, tensor);
+        checkLocation(name, tensor);
     }
 
-    private void checkMemory(String name, MemorySegment tensor) {
-        if (!tensor.isNative()) {
+    private void checkLocation(String name, StepTensor tensor) {
+        if (tensor.host() != null && !tensor.host().isNative()) {
             throw new IllegalArgumentException(name + ": a heap segment; the " + backend.name()
                     + " backend reads native memory (allocate it from an Arena)");
         }
+        if (tensor.location() != backend.tensorLocation()) {
+            throw new IllegalArgumentException(name + ": in " + tensor.location() + " memory, but the " + backend.name()
+                    + " backend reads " + backend.tensorLocation() + " memory (allocate it with Backend.allocate)");
+        }
+        if (tensor.memory() != null && tensor.memory().backend() != backend) {
+            throw new IllegalArgumentException(name + ": memory of the " + tensor.memory().backend().name()
+                    + " backend, but this plugin runs on the " + backend.name() + " backend");
+        }
     }
 
-    private int maxSeqLen(MemorySegment kvCache, int batch) {
+    private int maxSeqLen(StepTensor kvCache, int batch) {
         long perPosition = (long) batch * 2 * config.numKvHeads() * config.headSize() * elementBytes;
         if (kvCache.byteSize() == 0 || kvCache.byteSize() % perPosition != 0
                 || kvCache.byteSize() / perPosition > Integer.MAX_VALUE) {
@@ -177,7 +229,6 @@ public final class GptAttentionPlugin implements AutoCloseable {
                     + ", 2, num_kv_heads " + config.numKvHeads() + ", max_seq_len, head_size " + config.headSize()
                     + "] of " + config.typeId().tensorRtLlmName());
         }
-        checkMemory("kvCache", kvCache);
         return (int) (kvCache.byteSize() / perPosition);
     }
 
@@ -228,27 +279,29 @@ public final class GptAttentionPlugin implements AutoCloseable {
         MemorySegment cosSin;
         int positions;
         if (s.rotaryCosSin() != null) {
-            checkMemory("rotaryInvFreq", s.rotaryInvFreq());
-            checkMemory("rotaryCosSin", s.rotaryCosSin());
+            checkLocation("rotaryInvFreq", s.rotaryInvFreq());
+            checkLocation("rotaryCosSin", s.rotaryCosSin());
             if (s.rotaryInvFreq().byteSize() != half * 4L || s.rotaryCosSin().byteSize() % (half * 8L) != 0) {
                 throw new IllegalArgumentException("rotaryInvFreq has " + s.rotaryInvFreq().byteSize()
                         + " bytes and rotaryCosSin " + s.rotaryCosSin().byteSize() + ": expected float32 ["
                         + half + "] and [positions, " + half + ", 2]");
             }
-            invFreq = s.rotaryInvFreq();
-            cosSin = s.rotaryCosSin();
+            invFreq = s.rotaryInvFreq().address("rotaryInvFreq");
+            cosSin = s.rotaryCosSin().address("rotaryCosSin");
             positions = (int) (s.rotaryCosSin().byteSize() / (half * 8L));
         } else {
             long key = tableKey(longest);
+            long bytes = (half + (long) maxSeqLen * half * 2) * 4;
             if (key != rotaryKey || rotaryPositions < maxSeqLen) {
                 RotaryTables tables = RotaryTables.compute(config, maxSeqLen, longest);
-                MemorySegment memory = rotaryScratch.atLeast((half + (long) maxSeqLen * half * 2) * 4);
-                MemorySegment.copy(tables.invFreq(), 0, memory, ValueLayout.JAVA_FLOAT, 0, half);
-                MemorySegment.copy(tables.cosSin(), 0, memory, ValueLayout.JAVA_FLOAT, half * 4L, tables.cosSin().length);
+                MemorySegment host = rotaryHost.atLeast(bytes).asSlice(0, bytes);
+                MemorySegment.copy(tables.invFreq(), 0, host, ValueLayout.JAVA_FLOAT, 0, half);
+                MemorySegment.copy(tables.cosSin(), 0, host, ValueLayout.JAVA_FLOAT, half * 4L, tables.cosSin().length);
+                rotaryTables.atLeast(bytes).write(0, host);
                 rotaryKey = key;
                 rotaryPositions = maxSeqLen;
             }
-            MemorySegment memory = rotaryScratch.atLeast(0);
+            MemorySegment memory = rotaryTables.address();
             invFreq = memory.asSlice(0, half * 4L);
             cosSin = memory.asSlice(half * 4L, (long) rotaryPositions * half * 8);
             positions = rotaryPositions;
@@ -277,9 +330,16 @@ public final class GptAttentionPlugin implements AutoCloseable {
         return 0;
     }
 
-    /** Sets what never changes in a step buffer: where it lives and its element type. */
+    /** Sets what never changes in a step buffer: where it lives (with the tensors) and its element type. */
     private MemorySegment describe(MemorySegment buffer, int dataType) {
-        trtllm4j_buffer.location(buffer, backend.tensorLocation());
+        trtllm4j_buffer.location(buffer, backend.tensorLocation().code());
+        trtllm4j_buffer.data_type(buffer, dataType);
+        return buffer;
+    }
+
+    /** Likewise for the sequence arrays, which are host memory on every backend. */
+    private static MemorySegment describeHost(MemorySegment buffer, int dataType) {
+        trtllm4j_buffer.location(buffer, MemoryLocation.HOST.code());
         trtllm4j_buffer.data_type(buffer, dataType);
         return buffer;
     }
@@ -300,9 +360,11 @@ public final class GptAttentionPlugin implements AutoCloseable {
     @Override
     public void close() {
         if (arena.scope().isAlive()) {
+            synchronize(); // a running step still reads the workspace and tables freed below
             sequenceArrays.close();
+            rotaryHost.close();
             workspace.close();
-            rotaryScratch.close();
+            rotaryTables.close();
             arena.close();
         }
     }

@@ -28,7 +28,7 @@ class BackendTest {
         assertThat(Backend.open("cpu")).isSameAs(cpu);
         assertThat(cpu.origin()).startsWith("bundled resource /dev/trtllm4j/native/linux-x86_64/libtrtllm4j_cpu.so");
         assertThat(cpu.description()).startsWith("cpu: C11 reference backend, ");
-        assertThat(cpu.takesHostMemory()).isTrue();
+        assertThat(cpu.tensorLocation()).isEqualTo(MemoryLocation.HOST);
     }
 
     @Test
@@ -61,6 +61,6 @@ class BackendTest {
         assertThatThrownBy(() -> Backend.open("../cpu"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("backend name '../cpu': must be lower-case letters, digits and underscores, such as cpu,"
-                        + " cuda or trtllm");
+                        + " cuda or tensorrt");
     }
 }
