@@ -9,6 +9,7 @@
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
+#   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
 
 # A JDK 25 is required: take JAVA_HOME when it is one, else Temurin's in Debian's JVM folder.
 JDK25_DEFAULT := /usr/lib/jvm/temurin-25-jdk-amd64
@@ -33,7 +34,7 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
+.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine gpu-bundle
 
 check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
@@ -77,6 +78,10 @@ test: check-jdk
 
 run: build
 	bin/trtllm4j demo
+
+# The GPU host has no Java, Maven or network: this stages what its tests and the tool need there.
+gpu-bundle: build
+	MVN="$(MVN) -q" scripts/gpu-bundle.sh
 
 bindings:
 	@test -n "$(JEXTRACT)" || { \

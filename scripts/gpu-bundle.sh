@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Stages target/gpu-bundle/: everything the GPU host needs to run trtllm4j and its tests without
+# Java, Maven or a network there (make gpu-bundle). Under 60 MiB, so it travels in one command.
+#
+#   runtime/     a Java 25 runtime made with jlink
+#   trtllm4j.jar, lib/      the tool and its libraries (the CPU and CUDA backends are inside the jar)
+#   test-classes/, test-lib/, junit-console.jar    the unit tests and the JUnit console launcher
+#   trtllm4j     the command-line tool;   run-tests    the tests, ending with JUnit's summary
+#
+# On the GPU host, from the checkout's root (tests read jextract-config/ and README.md from there):
+#   target/gpu-bundle/run-tests        and        target/gpu-bundle/trtllm4j demo --backend cuda
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${JAVA_HOME:?JAVA_HOME must name a JDK 25}"
+MVN=${MVN:-mvn -B -q --no-transfer-progress}
+out=target/gpu-bundle
+junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
+
+unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
+  echo "error: target/trtllm4j.jar has no CUDA backend: the bundle is for the GPU host; build with nvcc installed" >&2
+  exit 1
+}
+rm -rf "$out"
+mkdir -p "$out"
+# Test dependencies: AssertJ and the logger. JUnit comes in the console launcher's own jar; what only
+# the container and ONNX Runtime tests use stays out (they do not run there), as do the runtime
+# libraries (lib/) and what AssertJ loads only for features these tests do not use (Byte Buddy).
+$MVN dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
+  -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,org.testcontainers,com.github.docker-java,com.microsoft.onnxruntime,com.fasterxml.jackson.core,info.picocli,net.java.dev.jna,org.apache.commons,commons-io,commons-codec,org.rnorth.duct-tape,org.jetbrains,net.bytebuddy
+$MVN dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" -DoutputDirectory="$out"
+mv "$out"/junit-platform-console-standalone-*.jar "$out/junit-console.jar"
+
+cp target/trtllm4j.jar "$out/"
+cp -r target/lib "$out/lib"
+cp -r target/test-classes "$out/test-classes"
+# The modules the jar, JUnit and the tests use; native symbols stripped (5 MB of libjvm.so).
+"$JAVA_HOME/bin/jlink" --output "$out/runtime" --add-modules java.base,java.logging,java.management,jdk.unsupported \
+  --strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files --no-header-files --no-man-pages --compress=zip-9
+
+cat > "$out/trtllm4j" <<'LAUNCHER'
+#!/bin/sh
+# The trtllm4j command from the bundle: its runtime and its jar (the backends are inside).
+here=$(cd "$(dirname "$0")" && pwd)
+exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -jar "$here/trtllm4j.jar" "$@"
+LAUNCHER
+cat > "$out/run-tests" <<'RUNNER'
+#!/bin/sh
+# The unit tests on this host, from the checkout's root; extra arguments go to the JUnit console
+# launcher (e.g. --select-class dev.trtllm4j.runtime.CudaBackendTest). Container and ONNX Runtime
+# tests are left out: their libraries are not in the bundle.
+here=$(cd "$(dirname "$0")" && pwd)
+if [ $# -eq 0 ]; then set -- --select-package dev.trtllm4j; fi
+classes="$here/test-classes:$here/trtllm4j.jar"
+for jar in "$here"/lib/*.jar "$here"/test-lib/*.jar; do classes="$classes:$jar"; done
+exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+  -jar "$here/junit-console.jar" execute --disable-banner --details=summary \
+  --class-path "$classes" \
+  --exclude-package dev.trtllm4j.testing --exclude-package dev.trtllm4j.onnx \
+  --exclude-classname '.*OnnxRuntime.*' "$@"
+RUNNER
+chmod +x "$out/trtllm4j" "$out/run-tests"
+du -sh "$out"
