@@ -159,13 +159,18 @@ public final class GptAttentionPlugin implements AutoCloseable {
             throw new IllegalArgumentException(name + ": " + tensor.byteSize() + " bytes, expected " + expected
                     + " (" + elements + " " + config.typeId().tensorRtLlmName() + " elements)");
         }
-        checkMemory(name, tensor);
+        checkMemory(name, tensor, elementBytes);
     }
 
-    private void checkMemory(String name, MemorySegment tensor) {
+    /** Native memory, aligned to its elements' size (the backend checks again, and a GPU would fault). */
+    private void checkMemory(String name, MemorySegment tensor, int elementBytes) {
         if (!tensor.isNative()) {
             throw new IllegalArgumentException(name + ": a heap segment; the " + backend.name()
                     + " backend reads native memory (allocate it from an Arena)");
+        }
+        if (tensor.address() % elementBytes != 0) {
+            throw new IllegalArgumentException(name + ": starts at 0x" + Long.toHexString(tensor.address())
+                    + ", which is not aligned to its " + elementBytes + "-byte elements");
         }
     }
 
@@ -177,7 +182,7 @@ public final class GptAttentionPlugin implements AutoCloseable {
                     + ", 2, num_kv_heads " + config.numKvHeads() + ", max_seq_len, head_size " + config.headSize()
                     + "] of " + config.typeId().tensorRtLlmName());
         }
-        checkMemory("kvCache", kvCache);
+        checkMemory("kvCache", kvCache, elementBytes);
         return (int) (kvCache.byteSize() / perPosition);
     }
 
@@ -228,8 +233,8 @@ public final class GptAttentionPlugin implements AutoCloseable {
         MemorySegment cosSin;
         int positions;
         if (s.rotaryCosSin() != null) {
-            checkMemory("rotaryInvFreq", s.rotaryInvFreq());
-            checkMemory("rotaryCosSin", s.rotaryCosSin());
+            checkMemory("rotaryInvFreq", s.rotaryInvFreq(), Float.BYTES);
+            checkMemory("rotaryCosSin", s.rotaryCosSin(), Float.BYTES);
             if (s.rotaryInvFreq().byteSize() != half * 4L || s.rotaryCosSin().byteSize() % (half * 8L) != 0) {
                 throw new IllegalArgumentException("rotaryInvFreq has " + s.rotaryInvFreq().byteSize()
                         + " bytes and rotaryCosSin " + s.rotaryCosSin().byteSize() + ": expected float32 ["
