@@ -12,6 +12,7 @@ import dev.trtllm4j.plugin.PluginFieldCollection;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One GPT attention plugin created by a {@link Backend} from a {@link GptAttentionConfig}: it runs
@@ -19,7 +20,11 @@ import java.lang.foreign.ValueLayout;
  * {@link #close()}; a second close does nothing, and any use after close throws an
  * {@link IllegalStateException} naming the plugin.
  *
- * <p>A plugin runs one step at a time, like a CUDA stream: call it from one thread at a time.
+ * <p>A plugin runs one step at a time, like a CUDA stream. It may be shared between threads:
+ * {@link #enqueue} calls from several threads run one after another, each waiting for the step
+ * running before it, and {@link #close()} waits for a running step to return, so the step's
+ * workspace and tables stay allocated for the whole native call. Steps on one plugin never run in
+ * parallel, since they share its workspace: for parallel steps, create one plugin per thread.
  * Steps are checked in Java before they reach native code, and again by the backend.
  */
 public final class GptAttentionPlugin implements AutoCloseable {
@@ -27,6 +32,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private final Backend backend;
     private final GptAttentionConfig config;
     private final Arena arena = Arena.ofShared();
+    // Serialises steps and close: the step struct, workspace and scratch below are one set per
+    // plugin. Fair, so that close waits for the running step, not for every step queued after it.
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final MemorySegment handle;
     private final MemorySegment step;
     private final MemorySegment workspaceBytes;
@@ -111,6 +119,15 @@ public final class GptAttentionPlugin implements AutoCloseable {
      * @throws IllegalStateException when the plugin is closed
      */
     public void enqueue(AttentionStep s) {
+        lock.lock();
+        try {
+            run(s);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run(AttentionStep s) {
         ensureOpen();
         int batch = s.batchSize();
         int numTokens = s.numTokens();
@@ -301,14 +318,22 @@ public final class GptAttentionPlugin implements AutoCloseable {
         }
     }
 
-    /** Destroys the native plugin and frees its memory; a second call does nothing. */
+    /**
+     * Destroys the native plugin and frees its memory, after the step running on another thread, if
+     * any, has returned; a second call does nothing.
+     */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            sequenceArrays.close();
-            workspace.close();
-            rotaryScratch.close();
-            arena.close();
+        lock.lock();
+        try {
+            if (arena.scope().isAlive()) {
+                sequenceArrays.close();
+                workspace.close();
+                rotaryScratch.close();
+                arena.close();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
