@@ -5,7 +5,8 @@
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
 #   make native    the CPU backend alone (Maven calls this itself)
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
-#                  against ONNX Runtime (JMH); BENCHMARKS.md records the figures
+#                  against ONNX Runtime (JMH), both on BENCH_THREADS threads (default 2); BENCHMARKS.md
+#                  records the figures
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
@@ -51,6 +52,9 @@ BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so
 BENCH_C := $(BENCH_OUT)/bench_enqueue
 BENCH_HELPERS := src/bench/c/bench_steps.c src/bench/c/bench_steps.h
 JMH_ARGS ?=
+# Threads of both sides of AttentionBenchmark (the CPU backend's OpenMP threads, ONNX Runtime's
+# intra-op threads) and of the memory read and copy measured beside them.
+BENCH_THREADS ?= 2
 
 bench-native: $(BENCH_LIB) $(BENCH_C)
 
@@ -62,11 +66,12 @@ $(BENCH_C): src/bench/c/bench_enqueue.c $(BENCH_LIB) $(CPU_LIB)
 	$(CC) $(CFLAGS_NATIVE) -o $@ src/bench/c/bench_enqueue.c -L$(BENCH_OUT) -ltrtllm4j_bench \
 	  -L$(NATIVE_OUT) -ltrtllm4j_cpu -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../native/$(PLATFORM)'
 
-# The C and Python runs first, then JMH; each prints its figures (JMH also to target/jmh-result.json).
+# The C and Python runs first, then JMH; each prints its figures (JMH also to target/jmh-result.json,
+# with JMH_ARGS too).
 bench: check-jdk native bench-native
-	$(BENCH_C)
-	python3 src/bench/python/bench_enqueue.py $(NATIVE_OUT) $(BENCH_OUT)
-	$(MVN) -P bench -DskipTests verify $(if $(JMH_ARGS),-Djmh.args="$(JMH_ARGS)")
+	OMP_NUM_THREADS=$(BENCH_THREADS) $(BENCH_C)
+	OMP_NUM_THREADS=$(BENCH_THREADS) python3 src/bench/python/bench_enqueue.py $(NATIVE_OUT) $(BENCH_OUT)
+	$(MVN) -P bench -DskipTests verify -Dbench.threads=$(BENCH_THREADS) $(if $(JMH_ARGS),-Djmh.args="$(JMH_ARGS)")
 
 build: check-jdk
 	$(MVN) -q package -DskipTests

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "status.h"
@@ -50,7 +51,9 @@ int trtllm4j_data_type_size(int32_t type_id) {
     }
 }
 
-static int32_t read_fields(const trtllm4j_plugin_field_collection *collection, trtllm4j_params *params) {
+/* Reads every field into params; cp_group, the one list, is left where it is for its own check. */
+static int32_t read_fields(const trtllm4j_plugin_field_collection *collection, trtllm4j_params *params,
+                           const trtllm4j_plugin_field **cp_group) {
     if (collection == NULL) {
         return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "the plugin field collection is NULL");
     }
@@ -71,6 +74,7 @@ static int32_t read_fields(const trtllm4j_plugin_field_collection *collection, t
                                      field->type, field->length);
             }
             params->cp_group_size = field->length;
+            *cp_group = field;
             seen[SCALAR_FIELD_COUNT] = 1;
             continue;
         }
@@ -137,6 +141,12 @@ static int32_t validate(const trtllm4j_params *p) {
          "head_size = %d: must be one of the plugin's head sizes [32, 48, 64, 72, 80, 96, 104, 112, 128, 144, "
          "160, 192, 224, 256]",
          p->head_size);
+    /* The kernels index qkv's rows in int32, as TensorRT-LLM's do. */
+    int64_t row = ((int64_t)p->num_heads + 2 * (int64_t)p->num_kv_heads) * p->head_size;
+    RULE(row <= INT32_MAX,
+         "num_heads = %d, num_kv_heads = %d: a qkv row of (num_heads + 2 * num_kv_heads) * head_size = %lld "
+         "elements must fit in int32",
+         p->num_heads, p->num_kv_heads, (long long)row);
     POSITIVE_FINITE(q_scaling);
     RULE(isfinite(p->attn_logit_softcapping_scale) && p->attn_logit_softcapping_scale >= 0,
          "attn_logit_softcapping_scale = %g: must be 0 (off) or positive", (double)p->attn_logit_softcapping_scale);
@@ -195,8 +205,35 @@ static int32_t validate(const trtllm4j_params *p) {
     return TRTLLM4J_OK;
 }
 
+static int compare_ranks(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* TensorRT-LLM reads cp_group into a std::set: it must hold cp_size ranks, none twice. */
+static int32_t check_cp_group(const trtllm4j_plugin_field *cp_group, int32_t cp_size) {
+    RULE(cp_group->length == cp_size, "cp_group: %d ranks, but cp_size = %d: it lists the ranks of the context-parallel "
+         "group", cp_group->length, cp_size);
+    int32_t *ranks = malloc((size_t)cp_size * sizeof *ranks);
+    if (ranks == NULL) {
+        return trtllm4j_fail(TRTLLM4J_OUT_OF_MEMORY, "cp_group: no memory to check %d ranks", cp_size);
+    }
+    memcpy(ranks, cp_group->data, (size_t)cp_size * sizeof *ranks); /* field data need not be aligned */
+    qsort(ranks, (size_t)cp_size, sizeof *ranks, compare_ranks);
+    int32_t repeated = -1;
+    for (int32_t i = 1; i < cp_size && repeated < 0; i++) {
+        if (ranks[i] == ranks[i - 1]) repeated = i;
+    }
+    int32_t rank = repeated < 0 ? 0 : ranks[repeated];
+    free(ranks);
+    RULE(repeated < 0, "cp_group: rank %d is listed twice: the group holds cp_size = %d distinct ranks", rank, cp_size);
+    return TRTLLM4J_OK;
+}
+
 int32_t trtllm4j_params_parse(const trtllm4j_plugin_field_collection *fields, trtllm4j_params *params) {
     memset(params, 0, sizeof *params);
-    int32_t status = read_fields(fields, params);
-    return status != TRTLLM4J_OK ? status : validate(params);
+    const trtllm4j_plugin_field *cp_group = NULL;
+    int32_t status = read_fields(fields, params, &cp_group);
+    if (status == TRTLLM4J_OK) status = validate(params);
+    return status != TRTLLM4J_OK ? status : check_cp_group(cp_group, params->cp_size);
 }

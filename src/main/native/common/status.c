@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 /* Per thread, so that plugins used from several Java threads never read each other's message. */
-static _Thread_local char last_message[1024];
+static _Thread_local char last_message[4096];
 
 int32_t trtllm4j_fail(int32_t status, const char *format, ...) {
     va_list args;

@@ -1,5 +1,6 @@
 /* The CPU backend: the reference semantics of one attention step, behind the bridge ABI. */
 #include <omp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,38 @@ struct trtllm4j_plugin {
     int threads;
 };
 
-#define UNSUPPORTED_IF(condition, ...)                                         \
-    do {                                                                       \
-        if (condition) return trtllm4j_fail(TRTLLM4J_UNSUPPORTED, __VA_ARGS__); \
+/* The refusals of one configuration, all of them, so that a caller can list what to change. */
+typedef struct refusals {
+    char text[3072];
+    size_t used;
+} refusals;
+
+__attribute__((format(printf, 2, 3))) static void refuse(refusals *r, const char *format, ...) {
+    if (r->used + 2 >= sizeof r->text) return;
+    if (r->used > 0) {
+        memcpy(r->text + r->used, "; ", 2);
+        r->used += 2;
+    }
+    va_list args;
+    va_start(args, format);
+    int written = vsnprintf(r->text + r->used, sizeof r->text - r->used, format, args);
+    va_end(args);
+    if (written < 0) return;
+    size_t room = sizeof r->text - r->used;
+    r->used += (size_t)written < room ? (size_t)written : room - 1; /* cut short when the text is full */
+}
+
+#define UNSUPPORTED_IF(condition, ...)     \
+    do {                                   \
+        if (condition) refuse(&r, __VA_ARGS__); \
     } while (0)
 
-/* Valid TensorRT-LLM configurations that this backend does not implement. */
+/*
+ * Valid TensorRT-LLM configurations that this backend does not implement: TRTLLM4J_UNSUPPORTED with
+ * every refusal in one message, separated by "; ".
+ */
 static int32_t check_supported(const trtllm4j_params *p) {
+    refusals r = {.used = 0};
     UNSUPPORTED_IF(p->paged_kv_cache, "paged_kv_cache = 1: the cpu backend keeps a contiguous KV cache");
     UNSUPPORTED_IF(!p->remove_input_padding, "remove_input_padding = 0: the cpu backend takes packed tokens");
     UNSUPPORTED_IF(!p->use_cache, "use_cache = 0: the cpu backend always writes the KV cache");
@@ -47,7 +73,7 @@ static int32_t check_supported(const trtllm4j_params *p) {
     UNSUPPORTED_IF(p->cp_size > 1, "cp_size = %d: context parallelism is not on the cpu backend", p->cp_size);
     UNSUPPORTED_IF(p->vision_length > 0, "vision_length = %d: CogVLM attention is not on the cpu backend",
                    p->vision_length);
-    return TRTLLM4J_OK;
+    return r.used == 0 ? TRTLLM4J_OK : trtllm4j_fail(TRTLLM4J_UNSUPPORTED, "%s", r.text);
 }
 
 static const char *describe(void) {

@@ -40,11 +40,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code decode}: a batch of 8 sequences, each generating 1 token after 2,048 cached ones;
  *   <li>{@code prefill}: 1 sequence of a 1,024-token prompt.
  * </ul>
- * ORT runs with 2 intra-op threads and past and present sharing one buffer, its fastest setting; the
- * CPU backend with its OpenMP threads (2 on a 2-core machine).
+ * Both sides run on the same number of threads, the parameter {@code threads} ({@code make bench
+ * BENCH_THREADS=n}, default 2): ORT as its intra-op threads, with past and present sharing one
+ * buffer, its fastest setting; the CPU backend as its OpenMP threads, which OpenMP reads from
+ * {@code OMP_NUM_THREADS} when the backend loads (the bench profile sets it to the same count, and
+ * setup refuses a backend running on another count).
  *
  * <p>Decode reads the whole KV cache of the batch once: 8 x 2 x 8 x 2,049 x 128 x 4 bytes = 134.3 MB.
- * {@link #memoryRead} reads, and {@link #memoryCopy} copies, as many bytes with 2 threads: the
+ * {@link #memoryRead} reads, and {@link #memoryCopy} copies, as many bytes on as many threads: the
  * machine's memory bandwidth that decode's is compared with, in the same run.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -56,13 +59,15 @@ public class AttentionBenchmark {
 
     static final int HEADS = 32, KV_HEADS = 8, HEAD_SIZE = 128;
     static final int DECODE_BATCH = 8, DECODE_PAST = 2048, PREFILL_TOKENS = 1024;
-    static final int THREADS = 2;
 
     /** The inputs of one phase: random qkv and cache, the RoPE table, per-sequence lengths. */
     @State(Scope.Thread)
     public static class Inputs {
         @Param({"decode", "prefill"})
         public String phase;
+
+        @Param("2")
+        public int threads;
 
         final Arena arena = Arena.ofShared();
         GptAttentionConfig config;
@@ -106,7 +111,12 @@ public class AttentionBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             create();
-            plugin = Backend.open("cpu").createPlugin(config);
+            Backend cpu = Backend.open("cpu");
+            if (!cpu.description().contains(" " + threads + " OpenMP threads")) {
+                throw new IllegalStateException("the comparison needs both sides on " + threads + " threads, but the"
+                        + " backend says: " + cpu.description() + " (set OMP_NUM_THREADS=" + threads + ")");
+            }
+            plugin = cpu.createPlugin(config);
             AttentionStep.Builder builder = AttentionStep.builder().qkv(qkv).kvCache(cache).context(output)
                     .rotaryTables(arena.allocateFrom(ValueLayout.JAVA_FLOAT, tables.invFreq()),
                             arena.allocateFrom(ValueLayout.JAVA_FLOAT, tables.cosSin()));
@@ -133,7 +143,7 @@ public class AttentionBenchmark {
         public void setUp() throws Exception {
             create();
             operator = new OrtGroupQueryAttention(HEADS, KV_HEADS, HEAD_SIZE, HEAD_SIZE, false,
-                    (float) (1 / Math.sqrt(HEAD_SIZE)), THREADS);
+                    (float) (1 / Math.sqrt(HEAD_SIZE)), threads);
             // Our cache is [batch, 2, kv, seq, head]; ORT's K and V are each [batch, kv, seq, head].
             long half = (long) KV_HEADS * maxSeqLen * HEAD_SIZE * Float.BYTES;
             MemorySegment keys = arena.allocate(batch * half, 64), values = arena.allocate(batch * half, 64);
@@ -157,6 +167,10 @@ public class AttentionBenchmark {
     @State(Scope.Thread)
     public static class Memory {
         static final long BYTES = (long) DECODE_BATCH * 2 * KV_HEADS * (DECODE_PAST + 1) * HEAD_SIZE * Float.BYTES;
+
+        @Param("2")
+        public int threads;
+
         final Arena arena = Arena.ofShared();
         MemorySegment source, destination;
         MethodHandle copy, read;
@@ -194,11 +208,11 @@ public class AttentionBenchmark {
 
     @Benchmark
     public void memoryCopy(Memory state) throws Throwable {
-        state.copy.invokeExact(state.destination, state.source, Memory.BYTES, THREADS);
+        state.copy.invokeExact(state.destination, state.source, Memory.BYTES, state.threads);
     }
 
     @Benchmark
     public float memoryRead(Memory state) throws Throwable {
-        return (float) state.read.invokeExact(state.source, Memory.BYTES, THREADS);
+        return (float) state.read.invokeExact(state.source, Memory.BYTES, state.threads);
     }
 }

@@ -2,6 +2,7 @@ package dev.trtllm4j.attention;
 
 import static dev.trtllm4j.attention.GptAttentionField.*;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -23,6 +24,13 @@ final class ConfigRules {
                 c.numKvHeadsOrigin(), "must be -1 (same as num_kv_heads) or at least num_kv_heads = " + c.numKvHeads());
         rule(GptAttentionConfig.SUPPORTED_HEAD_SIZES.contains(c.headSize()), HEAD_SIZE, c.headSize(),
                 "must be one of the plugin's head sizes " + new TreeSet<>(GptAttentionConfig.SUPPORTED_HEAD_SIZES));
+        // The kernels index qkv's rows in int32, as TensorRT-LLM's do.
+        long row = ((long) c.numHeads() + 2L * c.numKvHeads()) * c.headSize();
+        if (row > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("num_heads = " + c.numHeads() + ", num_kv_heads = " + c.numKvHeads()
+                    + ": a qkv row of (num_heads + 2 * num_kv_heads) * head_size = " + row
+                    + " elements must fit in int32");
+        }
         positiveFinite(c, Q_SCALING);
         rule(Float.isFinite(c.attnLogitSoftcappingScale()) && c.attnLogitSoftcappingScale() >= 0,
                 ATTN_LOGIT_SOFTCAPPING_SCALE, c.attnLogitSoftcappingScale(), "must be 0 (off) or positive");
@@ -33,7 +41,11 @@ final class ConfigRules {
         atLeast(c, CP_SIZE, 1);
         rule(c.cpRank() >= 0 && c.cpRank() < c.cpSize(), CP_RANK, c.cpRank(),
                 "must be in [0, cp_size = " + c.cpSize() + ")");
-        rule(c.cpGroup().length >= 1, CP_GROUP, c.displayValue(CP_GROUP), "must list at least one rank");
+        // TensorRT-LLM reads cp_group into a std::set of the context-parallel group's ranks.
+        rule(c.cpGroup().length == c.cpSize(), CP_GROUP, c.displayValue(CP_GROUP),
+                "must list the cp_size = " + c.cpSize() + " ranks of the context-parallel group");
+        rule(Arrays.stream(c.cpGroup()).distinct().count() == c.cpGroup().length, CP_GROUP,
+                c.displayValue(CP_GROUP), "lists a rank twice");
         atLeast(c, VISION_START, -1);
         atLeast(c, VISION_LENGTH, -1);
         atLeast(c, KV_CACHE_QUANT_MODE, 0);

@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
         mixinStandardHelpOptions = true,
         description = {
             "Prints the GPT attention plugin fields FILE yields for one layer, one per line as"
-                    + " name=value (wire type), then the problems a backend has with them.",
+                    + " name=value (wire type), then every problem a backend has with them, one per line.",
             "FILE is a Hugging Face config.json, a TensorRT-LLM checkpoint config.json or a plugin-field file."
                     + " A model config is combined with --build-config, or with trtllm-build's defaults.",
             "Exit code 2 when FILE yields no valid configuration; the one line on stderr names the key or the"
@@ -81,7 +81,7 @@ final class ConfigExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** What the backend refuses; a missing backend is a problem to report, not a failure. */
+    /** Everything the backend refuses; a missing backend is a problem to report, not a failure. */
     private List<String> problems(GptAttentionConfig attention) {
         List<String> problems = new ArrayList<>();
         try {
@@ -89,7 +89,10 @@ final class ConfigExplainCommand implements Callable<Integer> {
         } catch (BackendNotFoundException e) {
             problems.add(backendName + " backend: no library could be loaded");
         } catch (NativeException e) {
-            problems.add(e.getMessage());
+            // A backend names every refusal in its one message, separated by "; ".
+            for (String refusal : e.nativeMessage().split("; ")) {
+                problems.add(backendName + " backend, create: " + e.status() + ": " + refusal);
+            }
         }
         return problems;
     }

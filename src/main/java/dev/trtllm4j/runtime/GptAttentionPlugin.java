@@ -12,6 +12,7 @@ import dev.trtllm4j.plugin.PluginFieldCollection;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One GPT attention plugin created by a {@link Backend} from a {@link GptAttentionConfig}: it runs
@@ -19,7 +20,11 @@ import java.lang.foreign.ValueLayout;
  * {@link #close()}; a second close does nothing, and any use after close throws an
  * {@link IllegalStateException} naming the plugin.
  *
- * <p>A plugin runs one step at a time, like a CUDA stream: call it from one thread at a time.
+ * <p>A plugin runs one step at a time, like a CUDA stream. It may be shared between threads:
+ * {@link #enqueue} calls from several threads run one after another, each waiting for the step
+ * running before it, and {@link #close()} waits for a running step to return, so the step's
+ * workspace and tables stay allocated for the whole native call. Steps on one plugin never run in
+ * parallel, since they share its workspace: for parallel steps, create one plugin per thread.
  * Steps are checked in Java before they reach native code, and again by the backend.
  */
 public final class GptAttentionPlugin implements AutoCloseable {
@@ -27,6 +32,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private final Backend backend;
     private final GptAttentionConfig config;
     private final Arena arena = Arena.ofShared();
+    // Serialises steps and close: the step struct, workspace and scratch below are one set per
+    // plugin. Fair, so that close waits for the running step, not for every step queued after it.
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final MemorySegment handle;
     private final MemorySegment step;
     private final MemorySegment workspaceBytes;
@@ -140,12 +148,21 @@ public final class GptAttentionPlugin implements AutoCloseable {
      * @throws IllegalStateException when the plugin is closed
      */
     public void enqueue(AttentionStep s) {
+        lock.lock();
+        try {
+            run(s);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run(AttentionStep s) {
         ensureOpen();
         int batch = s.batchSize();
         int numTokens = s.numTokens();
         checkTensor("qkv", s.qkv(), (long) numTokens * qkvRowElements);
         checkTensor("context", s.context(), (long) numTokens * config.numHeads() * config.headSize());
-        checkLocation("kvCache", s.kvCache());
+        checkMemory("kvCache", s.kvCache(), elementBytes);
         int maxSeqLen = maxSeqLen(s.kvCache(), batch);
         int longest = checkSequences(s, maxSeqLen);
         if (s.maxAttentionWindow() < 1 || s.sinkTokenLength() < 0
@@ -203,13 +220,21 @@ public final class GptAttentionPlugin implements AutoCloseable {
             throw new IllegalArgumentException(name + ": " + tensor.byteSize() + " bytes, expected " + expected
                     + " (" + elements + " " + config.typeId().tensorRtLlmName() + " elements)");
         }
-        checkLocation(name, tensor);
+        checkMemory(name, tensor, elementBytes);
     }
 
-    private void checkLocation(String name, StepTensor tensor) {
+    /**
+     * Memory the backend reads: native, in its location, of this backend, aligned to its elements'
+     * size (the backend checks again, and a GPU would fault).
+     */
+    private void checkMemory(String name, StepTensor tensor, int elementBytes) {
         if (tensor.host() != null && !tensor.host().isNative()) {
             throw new IllegalArgumentException(name + ": a heap segment; the " + backend.name()
                     + " backend reads native memory (allocate it from an Arena)");
+        }
+        if (tensor.host() != null && tensor.host().address() % elementBytes != 0) {
+            throw new IllegalArgumentException(name + ": starts at 0x" + Long.toHexString(tensor.host().address())
+                    + ", which is not aligned to its " + elementBytes + "-byte elements");
         }
         if (tensor.location() != backend.tensorLocation()) {
             throw new IllegalArgumentException(name + ": in " + tensor.location() + " memory, but the " + backend.name()
@@ -279,8 +304,8 @@ public final class GptAttentionPlugin implements AutoCloseable {
         MemorySegment cosSin;
         int positions;
         if (s.rotaryCosSin() != null) {
-            checkLocation("rotaryInvFreq", s.rotaryInvFreq());
-            checkLocation("rotaryCosSin", s.rotaryCosSin());
+            checkMemory("rotaryInvFreq", s.rotaryInvFreq(), Float.BYTES);
+            checkMemory("rotaryCosSin", s.rotaryCosSin(), Float.BYTES);
             if (s.rotaryInvFreq().byteSize() != half * 4L || s.rotaryCosSin().byteSize() % (half * 8L) != 0) {
                 throw new IllegalArgumentException("rotaryInvFreq has " + s.rotaryInvFreq().byteSize()
                         + " bytes and rotaryCosSin " + s.rotaryCosSin().byteSize() + ": expected float32 ["
@@ -356,16 +381,24 @@ public final class GptAttentionPlugin implements AutoCloseable {
         }
     }
 
-    /** Destroys the native plugin and frees its memory; a second call does nothing. */
+    /**
+     * Destroys the native plugin and frees its memory, after the step running on another thread, if
+     * any, has returned; a second call does nothing.
+     */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            synchronize(); // a running step still reads the workspace and tables freed below
-            sequenceArrays.close();
-            rotaryHost.close();
-            workspace.close();
-            rotaryTables.close();
-            arena.close();
+        lock.lock();
+        try {
+            if (arena.scope().isAlive()) {
+                synchronize(); // a step running on the device still reads the workspace and tables
+                sequenceArrays.close();
+                rotaryHost.close();
+                workspace.close();
+                rotaryTables.close();
+                arena.close();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

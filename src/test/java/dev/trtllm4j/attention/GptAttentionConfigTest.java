@@ -107,6 +107,10 @@ class GptAttentionConfigTest {
                 rule(b -> b.isMlaEnabled(true), "is_mla_enabled = 1: the TensorRT GPT attention plugin rejects MLA;"
                         + " TensorRT-LLM runs MLA in its PyTorch workflow"),
                 rule(b -> b.cpSize(2).cpRank(3), "cp_rank = 3: must be in [0, cp_size = 2)"),
+                rule(b -> b.cpSize(2), "cp_group = [0]: must list the cp_size = 2 ranks of the context-parallel group"),
+                rule(b -> b.cpSize(2).cpGroup(1, 1), "cp_group = [1, 1]: lists a rank twice"),
+                rule(b -> b.numHeads(1 << 23).numKvHeads(1 << 22), "num_heads = 8388608, num_kv_heads = 4194304: a"
+                        + " qkv row of (num_heads + 2 * num_kv_heads) * head_size = 2147483648 elements must fit in int32"),
                 rule(b -> b.rotaryEmbeddingScaleType(RotaryScalingType.LINEAR).rotaryEmbeddingScale(0f),
                         "rotary_embedding_scale = 0.0: must be positive and finite"),
                 rule(b -> b.rotaryEmbeddingScaleType(RotaryScalingType.DYNAMIC).rotaryEmbeddingScale(0.5f),

@@ -105,6 +105,21 @@ class ConfigCommandTest {
     }
 
     @Test
+    void explainListsEveryFieldTheBackendRefusesOnALineOfItsOwn() throws Exception {
+        Path fields = dir.resolve("unsupported.json");
+        Files.writeString(fields, """
+                {"num_heads": 8, "num_kv_heads": 8, "head_size": 64, "max_context_length": 16,
+                 "paged_kv_cache": true, "mask_type": "bidirectional", "qkv_bias_enabled": true}""");
+        Cli.Result result = Cli.run("config", "explain", fields);
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).endsWith(String.join(System.lineSeparator(), "problems:",
+                "  cpu backend, create: UNSUPPORTED: paged_kv_cache = 1: the cpu backend keeps a contiguous KV cache",
+                "  cpu backend, create: UNSUPPORTED: mask_type = 3: the cpu backend implements causal and"
+                        + " sliding_window_causal",
+                "  cpu backend, create: UNSUPPORTED: qkv_bias_enabled = 1: not on the cpu backend", ""));
+    }
+
+    @Test
     void explainListsTheFieldsOfAFileThatBreaksARuleThenTheRule() throws Exception {
         Path fields = dir.resolve("odd-rotary.json");
         Files.writeString(fields, """

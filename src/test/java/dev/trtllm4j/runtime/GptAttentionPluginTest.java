@@ -91,6 +91,15 @@ class GptAttentionPluginTest {
     }
 
     @Test
+    void rejectsATensorNotAlignedToItsElements() {
+        MemorySegment shifted = arena.allocate(2 * 4 * 64 * 4 + 4, 64).asSlice(2, 2 * 4 * 64 * 4);
+        assertThatThrownBy(() -> plugin.enqueue(prompt(2).context(shifted).build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("context: starts at 0x" + Long.toHexString(shifted.address())
+                        + ", which is not aligned to its 4-byte elements");
+    }
+
+    @Test
     void rejectsAKvCacheThatIsNoWholeNumberOfPositions() {
         assertThatThrownBy(() -> plugin.enqueue(prompt(2).kvCache(floats(1000)).build()))
                 .hasMessage("kvCache: 4000 bytes is not [batch 1, 2, num_kv_heads 2, max_seq_len, head_size 64] of float32");

@@ -16,6 +16,7 @@ import dev.trtllm4j.plugin.PluginFieldCollection;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -205,6 +206,58 @@ class NativeBoundaryTest {
     }
 
     @Test
+    void createRejectsAQkvRowBeyondInt32() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            patch(collection, "num_heads", 1 << 30);
+            patch(collection, "num_kv_heads", 1 << 30);
+            // (2^30 + 2 * 2^30) * 64: the sum alone already passes int32's range.
+            assertThat(create(collection, arena)).isEqualTo("INVALID_ARGUMENT: num_heads = 1073741824, num_kv_heads ="
+                    + " 1073741824: a qkv row of (num_heads + 2 * num_kv_heads) * head_size = 206158430208 elements"
+                    + " must fit in int32");
+        }
+    }
+
+    @Test
+    void createRejectsACpGroupLongerThanCpSize() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            MemorySegment cpGroup = field(collection, "cp_group");
+            trtllm4j_plugin_field.data(cpGroup, arena.allocateFrom(ValueLayout.JAVA_INT, 0, 1));
+            trtllm4j_plugin_field.length(cpGroup, 2);
+            assertThat(create(collection, arena)).isEqualTo("INVALID_ARGUMENT: cp_group: 2 ranks, but cp_size = 1: it"
+                    + " lists the ranks of the context-parallel group");
+        }
+    }
+
+    @Test
+    void createRejectsACpGroupListingARankTwice() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            MemorySegment cpGroup = field(collection, "cp_group");
+            trtllm4j_plugin_field.data(cpGroup, arena.allocateFrom(ValueLayout.JAVA_INT, 3, 3));
+            trtllm4j_plugin_field.length(cpGroup, 2);
+            patch(collection, "cp_size", 2);
+            assertThat(create(collection, arena)).isEqualTo("INVALID_ARGUMENT: cp_group: rank 3 is listed twice: the"
+                    + " group holds cp_size = 2 distinct ranks");
+        }
+    }
+
+    @Test
+    void createAcceptsACpGroupOfCpSizeRanks() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = PluginFieldCollection.allocate(valid(), arena);
+            MemorySegment cpGroup = field(collection, "cp_group");
+            trtllm4j_plugin_field.data(cpGroup, arena.allocateFrom(ValueLayout.JAVA_INT, 3, 1));
+            trtllm4j_plugin_field.length(cpGroup, 2);
+            patch(collection, "cp_size", 2);
+            // Valid for TensorRT-LLM: only the backend's own refusal remains.
+            assertThat(create(collection, arena)).isEqualTo("UNSUPPORTED: cp_size = 2: context parallelism is not on"
+                    + " the cpu backend");
+        }
+    }
+
+    @Test
     void createRejectsANullCollection() {
         try (Arena arena = Arena.ofConfined()) {
             assertThat(create(MemorySegment.NULL, arena)).isEqualTo("INVALID_ARGUMENT: the plugin field collection is NULL");
@@ -216,12 +269,19 @@ class NativeBoundaryTest {
      * float32, with RoPE tables of 8 positions) after {@code breakIt} changed it.
      */
     private static String enqueue(Consumer<MemorySegment> breakIt) {
+        return enqueue(collection -> {}, (step, arena) -> breakIt.accept(step));
+    }
+
+    /** As {@link #enqueue(Consumer)}, on a plugin created from fields that {@code patchFields} changed. */
+    private static String enqueue(Consumer<MemorySegment> patchFields, BiConsumer<MemorySegment, Arena> breakIt) {
         GptAttentionConfig config = valid();
         int rowWidth = (8 + 2 * 2) * 64;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            trtllm4j_backend_api.create.invoke(trtllm4j_backend_api.create(API),
-                    PluginFieldCollection.allocate(config, arena), out);
+            MemorySegment collection = PluginFieldCollection.allocate(config, arena);
+            patchFields.accept(collection);
+            int created = trtllm4j_backend_api.create.invoke(trtllm4j_backend_api.create(API), collection, out);
+            assertThat(created).as("create").isZero();
             MemorySegment plugin = out.get(ValueLayout.ADDRESS, 0);
             MemorySegment step = trtllm4j_attention_step.allocate(arena);
             trtllm4j_attention_step.batch_size(step, 1);
@@ -238,8 +298,8 @@ class NativeBoundaryTest {
             buffer(trtllm4j_attention_step.context(step), arena.allocate(4L * 8 * 64 * 4), float32);
             buffer(trtllm4j_attention_step.rotary_inv_freq(step), arena.allocate(32 * 4), float32);
             buffer(trtllm4j_attention_step.rotary_cos_sin(step), arena.allocate(8 * 32 * 2 * 4), float32);
-            buffer(trtllm4j_attention_step.workspace(step), arena.allocate(1 << 22), int32);
-            breakIt.accept(step);
+            buffer(trtllm4j_attention_step.workspace(step), arena.allocate(1 << 22, 64), int32);
+            breakIt.accept(step, arena);
             int status = trtllm4j_backend_api.enqueue.invoke(trtllm4j_backend_api.enqueue(API), plugin, step);
             String message = trtllm4j_backend_api.last_error.invoke(trtllm4j_backend_api.last_error(API))
                     .reinterpret(1024).getString(0);
@@ -315,5 +375,80 @@ class NativeBoundaryTest {
         assertThat(enqueue(step -> trtllm4j_attention_step.sink_token_length(step, 8)))
                 .isEqualTo("INVALID_ARGUMENT: max_attention_window = 8, sink_token_length = 8: need a window of at"
                         + " least 1 that holds more than its sink tokens");
+    }
+
+    @Test
+    void enqueueRejectsANegativeTensorSize() {
+        assertThat(enqueue(step -> trtllm4j_buffer.size_bytes(trtllm4j_attention_step.qkv(step), -12288)))
+                .isEqualTo("INVALID_ARGUMENT: qkv: size_bytes = -12288: a size cannot be negative");
+    }
+
+    @Test
+    void enqueueRejectsANegativeWorkspaceSize() {
+        assertThat(enqueue(step -> trtllm4j_buffer.size_bytes(trtllm4j_attention_step.workspace(step), -1)))
+                .isEqualTo("INVALID_ARGUMENT: workspace: size_bytes = -1: a size cannot be negative");
+    }
+
+    /**
+     * 2^23 query and KV heads of size 64 make a valid plugin; 4 sequences over a cache of 2^30 + 1
+     * positions then need 2^64 + 2^34 bytes of kv_cache, which wraps to 2^34 in int64. A caller
+     * giving that wrapped size must be refused, or the kernels would write far past the buffer.
+     */
+    @Test
+    void enqueueRejectsATensorWhoseSizeOverflowsInt64() {
+        int heads = 1 << 23, maxSeqLen = (1 << 30) + 1;
+        String result = enqueue(collection -> {
+            patch(collection, "num_heads", heads);
+            patch(collection, "num_kv_heads", heads);
+        }, (step, arena) -> {
+            trtllm4j_attention_step.batch_size(step, 4);
+            trtllm4j_attention_step.num_tokens(step, 4);
+            trtllm4j_attention_step.max_seq_len(step, maxSeqLen);
+            trtllm4j_buffer.data(trtllm4j_attention_step.input_lengths(step), arena.allocateFrom(ValueLayout.JAVA_INT, 1, 1, 1, 1));
+            trtllm4j_buffer.data(trtllm4j_attention_step.past_lengths(step), arena.allocate(16, 4));
+            trtllm4j_buffer.data(trtllm4j_attention_step.host_request_types(step), arena.allocate(16, 4));
+            for (MemorySegment array : new MemorySegment[] {trtllm4j_attention_step.input_lengths(step),
+                    trtllm4j_attention_step.past_lengths(step), trtllm4j_attention_step.host_request_types(step)}) {
+                trtllm4j_buffer.size_bytes(array, 16);
+            }
+            trtllm4j_buffer.size_bytes(trtllm4j_attention_step.qkv(step), 4L * 3 * heads * 64 * 4);
+            trtllm4j_buffer.size_bytes(trtllm4j_attention_step.kv_cache(step), 1L << 34);
+            trtllm4j_buffer.size_bytes(trtllm4j_attention_step.context(step), 4L * heads * 64 * 4);
+        });
+        assertThat(result).isEqualTo("INVALID_ARGUMENT: kv_cache: [4 x 2 x 8388608 x 1073741825 x 64 x 4 bytes] does"
+                + " not fit in int64: the step's sizes are out of range");
+    }
+
+    @Test
+    void enqueueRejectsATensorNotAlignedToItsElements() {
+        MemorySegment[] shifted = new MemorySegment[1];
+        String result = enqueue(collection -> {}, (step, arena) -> {
+            shifted[0] = arena.allocate(12288 + 4, 64).asSlice(2, 12288);
+            trtllm4j_buffer.data(trtllm4j_attention_step.qkv(step), shifted[0]);
+        });
+        assertThat(result).isEqualTo("INVALID_ARGUMENT: qkv: data at 0x" + Long.toHexString(shifted[0].address())
+                + " is not aligned to its 4-byte elements");
+    }
+
+    @Test
+    void enqueueRejectsAHostArrayNotAlignedToItsInt32s() {
+        MemorySegment[] shifted = new MemorySegment[1];
+        String result = enqueue(collection -> {}, (step, arena) -> {
+            shifted[0] = arena.allocate(8, 8).asSlice(1, 4);
+            trtllm4j_buffer.data(trtllm4j_attention_step.past_lengths(step), shifted[0]);
+        });
+        assertThat(result).isEqualTo("INVALID_ARGUMENT: past_lengths: data at 0x"
+                + Long.toHexString(shifted[0].address()) + " is not aligned to its 4-byte elements");
+    }
+
+    @Test
+    void enqueueRejectsAWorkspaceNotAlignedTo16Bytes() {
+        MemorySegment[] shifted = new MemorySegment[1];
+        String result = enqueue(collection -> {}, (step, arena) -> {
+            shifted[0] = arena.allocate((1 << 22) + 64, 64).asSlice(8, 1 << 22);
+            trtllm4j_buffer.data(trtllm4j_attention_step.workspace(step), shifted[0]);
+        });
+        assertThat(result).isEqualTo("INVALID_ARGUMENT: workspace: data at 0x" + Long.toHexString(shifted[0].address())
+                + " is not aligned to 16 bytes");
     }
 }

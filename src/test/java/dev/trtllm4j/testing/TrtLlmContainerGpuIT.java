@@ -6,20 +6,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.io.IOException;
-import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Container.ExecResult;
-import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The NVIDIA image with a GPU device request. Runs only where the engine offers an NVIDIA runtime,
- * the image was built ({@code make image-nvidia}), and a container asking for GPUs really sees one
- * (TrtLlmContainer refuses to start otherwise); elsewhere every test is skipped, and the reason says
- * which of these is missing.
+ * The NVIDIA image with a GPU device request. Skipped, with the reason printed, where no GPU is
+ * offered ({@link GpuOffer}, asked before any container starts) or the image was not built
+ * ({@code make image-nvidia}); anywhere else every failure fails, a container that cannot start
+ * (a broken image, a failed readiness check, a device request the engine ignored) included.
  *
  * <p>The TensorRT-LLM backend does not exist yet, so the tool inside still runs on the CPU backend:
  * these tests check that the image carries this build and that the device request reaches the
@@ -33,23 +32,14 @@ class TrtLlmContainerGpuIT {
     private static TrtLlmContainer container;
 
     @BeforeAll
-    static void startContainerWithGpus() throws IOException, InterruptedException {
-        DockerClient engine = DockerClientFactory.instance().client();
-        Map<String, ?> runtimes = engine.infoCmd().exec().getRuntimes();
-        assumeTrue(runtimes != null && runtimes.containsKey("nvidia"),
-                "the container engine offers no NVIDIA runtime (its runtimes: "
-                        + (runtimes == null ? "none listed" : runtimes.keySet()) + ")");
-        assumeTrue(exists(engine, IMAGE), "no image " + IMAGE.asCanonicalNameString()
-                + " here: build it with make image-nvidia TRTLLM_RELEASE_IMAGE=...");
+    static void startContainerWithGpus() {
+        Optional<String> noGpu = GpuOffer.whyNone();
+        assumeTrue(noGpu.isEmpty(), () -> "no GPU offered: " + noGpu.orElseThrow());
+        assumeTrue(exists(DockerClientFactory.instance().client(), IMAGE), "no image "
+                + IMAGE.asCanonicalNameString() + " here: build it with make image-nvidia TRTLLM_RELEASE_IMAGE=...");
 
         container = new TrtLlmContainer(IMAGE).withGpus();
-        try {
-            container.start();
-        } catch (ContainerLaunchException e) {
-            container.stop();
-            container = null;
-            assumeTrue(false, "no GPU here: " + rootMessage(e));
-        }
+        container.start();
     }
 
     @AfterAll
@@ -78,14 +68,6 @@ class TrtLlmContainerGpuIT {
 
         assertThat(demo.getExitCode()).as(demo.getStderr()).isZero();
         assertThat(demo.getStdout()).contains("largest difference from the double-precision reference");
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        return root.getMessage();
     }
 
     private static boolean exists(DockerClient engine, DockerImageName image) {
