@@ -81,7 +81,7 @@ template <typename F> float median_ms(F run, cudaStream_t stream) {
 }
 
 struct attention_case {
-    int batch, new_tokens, past, request_type;
+    int batch, new_tokens, past, request_type, position_embedding_type;
 };
 
 float time_step(const attention_case &k, cudaStream_t stream) {
@@ -91,8 +91,9 @@ float time_step(const attention_case &k, cudaStream_t stream) {
     f.params.num_heads = H;
     f.params.num_kv_heads = Hkv;
     f.params.head_size = D;
-    f.params.position_embedding_type = POS_ROPE_GPT_NEOX;
-    f.params.rotary_embedding_dim = D;
+    const bool rope = k.position_embedding_type == POS_ROPE_GPT_NEOX;
+    f.params.position_embedding_type = (int8_t)k.position_embedding_type;
+    f.params.rotary_embedding_dim = rope ? D : 0;
     f.params.type_id = TRTLLM4J_BFLOAT16;
     f.params.max_context_length = 8192;
     trtllm4j_plugin *plugin;
@@ -126,15 +127,17 @@ float time_step(const attention_case &k, cudaStream_t stream) {
     s.num_tokens = tokens;
     s.max_seq_len = max_seq_len;
     s.max_attention_window = max_seq_len;
-    s.rotary_positions = max_seq_len;
+    s.rotary_positions = rope ? max_seq_len : 0;
     s.input_lengths = {lengths.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
     s.past_lengths = {pasts.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
     s.host_request_types = {types.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
     s.qkv = {qkv, qkv_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
     s.kv_cache = {cache, cache_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
     s.context = {context, context_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
-    s.rotary_inv_freq = {d_freq, half * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
-    s.rotary_cos_sin = {d_table, (int64_t)cos_sin.size() * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
+    if (rope) {
+        s.rotary_inv_freq = {d_freq, half * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
+        s.rotary_cos_sin = {d_table, (int64_t)cos_sin.size() * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
+    }
     int64_t bytes;
     check(api->workspace_size(plugin, &s, &bytes), "workspace_size");
     void *workspace;
@@ -167,9 +170,10 @@ int main(int argc, char **argv) {
     cudaStream_t stream;
     CHECK_CUDA(cudaStreamCreate(&stream));
 
-    const float decode = time_step({64, 1, 4096, TRTLLM4J_REQUEST_GENERATION}, stream);
+    const float decode = time_step({64, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, stream);
     const double decode_bytes = 64.0 * 2 * 8 * 4097 * 128 * 2;
-    const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT}, stream);
+    const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
+    const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);
     const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
 
     const int64_t copy_bytes = 1ll << 30;
@@ -184,6 +188,8 @@ int main(int argc, char **argv) {
                 decode_bytes / (decode * 1e-3) / 1e12);
     std::printf("| prefill bf16, 2 x 4096, causal, RoPE | %.3f | %.0f TFLOP/s |\n", prefill,
                 prefill_flops / (prefill * 1e-3) / 1e12);
+    std::printf("| prefill bf16, 2 x 4096, causal, no RoPE | %.3f | %.0f TFLOP/s |\n", prefill_plain,
+                prefill_flops / (prefill_plain * 1e-3) / 1e12);
     std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
     return 0;
 }
