@@ -3,7 +3,8 @@
 #   make test      every test (unit and integration)
 #   make build     compile Java and the CPU backend, no tests
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
-#   make native    the CPU backend alone (Maven calls this itself)
+#   make native    the CPU backend, and the CUDA backend where nvcc is found (Maven calls this itself)
+#   make native-cuda   the CUDA backend alone (needs nvcc: NVCC=/path/to/nvcc)
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
 #                  against ONNX Runtime (JMH), both on BENCH_THREADS threads (default 2); BENCHMARKS.md
 #                  records the figures
@@ -41,11 +42,45 @@ check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
 	  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; exit 1; }
 
-native: $(CPU_LIB)
-
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
+
+# The CUDA backend: nvcc for the kernels, CC for the shared C parts; the CUDA runtime is linked
+# statically so that the library needs only the NVIDIA driver. Built by `make native` where nvcc is
+# found; `make native-cuda` insists on it.
+NVCC ?= nvcc
+HAVE_NVCC := $(shell command -v $(NVCC) 2>/dev/null)
+CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+NVCCFLAGS := -std=c++17 -O3 $(CUDA_ARCHS) -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra -Werror all-warnings \
+             -Xptxas -warn-spills -Ijextract-config -Isrc/main/native/common -Isrc/main/native/cuda
+CUDA_OBJ := target/native-obj/cuda
+CUDA_SRC := $(wildcard src/main/native/cuda/*.cu)
+CUDA_HDR := $(wildcard src/main/native/cuda/*.h src/main/native/cuda/*.cuh)
+CUDA_OBJS := $(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)) \
+             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC))
+CUDA_LIB := $(NATIVE_OUT)/libtrtllm4j_cuda.so
+
+native: $(CPU_LIB) $(if $(HAVE_NVCC),$(CUDA_LIB))
+
+.PHONY: native-cuda check-nvcc
+check-nvcc:
+	@test -n "$(HAVE_NVCC)" || { \
+	  echo "error: the CUDA backend needs nvcc (CUDA 12.8 or newer); none found as NVCC=$(NVCC). Install the CUDA toolkit or pass NVCC=/path/to/nvcc" >&2; exit 1; }
+
+native-cuda: check-nvcc $(CUDA_LIB)
+
+$(CUDA_OBJ)/%.o: src/main/native/cuda/%.cu $(CUDA_HDR) $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+$(CUDA_OBJ)/common_%.o: src/main/native/common/%.c $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(CC) -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config -Isrc/main/native/common -c -o $@ $<
+
+$(CUDA_LIB): $(CUDA_OBJS)
+	@mkdir -p $(NATIVE_OUT)
+	$(NVCC) $(CUDA_ARCHS) -shared -cudart static -o $@ $(CUDA_OBJS) -Xlinker --exclude-libs,ALL -ldl
 
 BENCH_OUT := target/bench
 BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so
