@@ -118,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
             long start = System.nanoTime();
             plugin.enqueue(step);
             prefillNanos = System.nanoTime() - start;
-            double[] expected = ReferenceAttention.run(config, qkv, cache, inputLengths, pastLengths, maxSeqLen,
+            double[] expected = ReferenceAttention.run(config, qkv, cache, new int[batch], inputLengths, pastLengths, maxSeqLen,
                     Integer.MAX_VALUE, 0);
             largest = Math.max(largest, maxDifference(expected, HostTensors.read(context, dtype)));
 
@@ -141,9 +141,11 @@ final class DemoCommand implements Callable<Integer> {
                 outputs[s] = HostTensors.read(decodeContext, dtype);
             }
             Arrays.fill(inputLengths, 1);
+            int[] generations = new int[batch];
+            Arrays.fill(generations, ReferenceAttention.GENERATION);
             for (int s = 0; s < steps; s++) {
                 Arrays.fill(pastLengths, prompt + s);
-                expected = ReferenceAttention.run(config, tokens[s], cache, inputLengths, pastLengths, maxSeqLen,
+                expected = ReferenceAttention.run(config, tokens[s], cache, generations, inputLengths, pastLengths, maxSeqLen,
                         Integer.MAX_VALUE, 0);
                 largest = Math.max(largest, maxDifference(expected, outputs[s]));
             }

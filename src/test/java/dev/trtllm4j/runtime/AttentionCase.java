@@ -21,6 +21,14 @@ final class AttentionCase {
 
     static Result run(Backend backend, GptAttentionConfig config, int maxSeqLen, int window, int sinks, long seed,
             Sequence... sequences) {
+        try (GptAttentionPlugin plugin = backend.createPlugin(config)) {
+            return run(plugin, maxSeqLen, window, sinks, seed, sequences);
+        }
+    }
+
+    /** The same on a plugin that may have run other steps before (a cache of another length among them). */
+    static Result run(GptAttentionPlugin plugin, int maxSeqLen, int window, int sinks, long seed, Sequence... sequences) {
+        GptAttentionConfig config = plugin.config();
         DataType type = config.typeId();
         Random random = new Random(seed);
         int tokens = 0;
@@ -32,19 +40,20 @@ final class AttentionCase {
         float[] cache = randomValues(random, sequences.length * 2 * config.numKvHeads() * maxSeqLen * config.headSize(), type);
         int[] inputLengths = new int[sequences.length];
         int[] pastLengths = new int[sequences.length];
+        int[] requestTypes = new int[sequences.length];
         AttentionStep.Builder builder = AttentionStep.builder();
         for (int b = 0; b < sequences.length; b++) {
             inputLengths[b] = sequences[b].inputLength();
             pastLengths[b] = sequences[b].pastLength();
+            requestTypes[b] = sequences[b].type().code();
             builder.sequence(sequences[b].type(), inputLengths[b], pastLengths[b]);
         }
 
         float[] expectedCache = cache.clone();
-        double[] expected = ReferenceAttention.run(config, qkv, expectedCache, inputLengths, pastLengths, maxSeqLen,
+        double[] expected = ReferenceAttention.run(config, qkv, expectedCache, requestTypes, inputLengths, pastLengths, maxSeqLen,
                 window, sinks);
 
-        try (Arena arena = Arena.ofConfined();
-                GptAttentionPlugin plugin = backend.createPlugin(config)) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment kvCache = HostTensors.allocate(arena, type, cache);
             MemorySegment context = HostTensors.zeros(arena, type, (long) tokens * config.numHeads() * config.headSize());
             plugin.enqueue(builder.qkv(HostTensors.allocate(arena, type, qkv)).kvCache(kvCache).context(context)

@@ -7,11 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
 import dev.trtllm4j.attention.PositionEmbeddingType;
+import dev.trtllm4j.attention.RotaryScalingParameters;
+import dev.trtllm4j.attention.RotaryScalingType;
 import dev.trtllm4j.runtime.AttentionCase.Result;
 import dev.trtllm4j.runtime.AttentionCase.Sequence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -118,6 +121,78 @@ class CpuBackendAccuracyTest {
                 .positionEmbeddingType(PositionEmbeddingType.ROPE_GPTJ).rotaryEmbeddingDim(32).build();
         Result result = AttentionCase.run(CPU, config, 64, AttentionStep.NO_WINDOW, 0, 17, MIXED_BATCH);
         assertThat(result.contextError()).isLessThan(tolerance(type));
+    }
+
+    /** Dynamic NTK with max positions 32: sequences below, at and past it, side by side. */
+    static GptAttentionConfig dynamicNtk() {
+        return config(64, 2, 2, DataType.FLOAT32).positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX)
+                .rotaryEmbeddingDim(64).rotaryEmbeddingScaleType(RotaryScalingType.DYNAMIC).rotaryEmbeddingScale(4f)
+                .rotaryEmbeddingMaxPositions(32).build();
+    }
+
+    /** longrope with an original context of 32 and distinct short and long factors and m_scales. */
+    static GptAttentionConfig longRope() {
+        List<Double> shortFactors = new ArrayList<>(), longFactors = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            shortFactors.add(1.0 + i / 64.0);
+            longFactors.add(1.0 + i / 4.0);
+        }
+        return config(64, 2, 2, DataType.FLOAT32).positionEmbeddingType(PositionEmbeddingType.LONG_ROPE)
+                .rotaryEmbeddingDim(64).rotaryEmbeddingScaleType(RotaryScalingType.LONGROPE)
+                .rotaryEmbeddingMaxPositions(128).rotaryEmbeddingOriginalMaxPositions(32)
+                .rotaryEmbeddingShortMScale(0.9f).rotaryEmbeddingLongMScale(1.2f)
+                .rotaryScaling(RotaryScalingParameters.DEFAULTS.withLongRope(shortFactors, longFactors)).build();
+    }
+
+    @Test
+    void dynamicNtkGrowsEachSequencesBaseFromItsOwnLength() {
+        // Short prompts and a short generation keep the base; the long prompt and generation grow their own.
+        Result result = AttentionCase.run(CPU, dynamicNtk(), 96, AttentionStep.NO_WINDOW, 0, 23,
+                new Sequence(CONTEXT, 8, 0), new Sequence(CONTEXT, 40, 0), new Sequence(GENERATION, 1, 20),
+                new Sequence(GENERATION, 1, 70), new Sequence(CONTEXT, 10, 30));
+        assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+        assertThat(result.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+    }
+
+    static Stream<Arguments> longRopeBatches() {
+        return Stream.of(
+                Arguments.of("short prompt, long generation",
+                        new Sequence[] {new Sequence(CONTEXT, 8, 0), new Sequence(GENERATION, 1, 60)}),
+                Arguments.of("long prompt, short generation",
+                        new Sequence[] {new Sequence(CONTEXT, 40, 0), new Sequence(GENERATION, 1, 10)}),
+                Arguments.of("a chunk of a long prompt counts its new tokens",
+                        new Sequence[] {new Sequence(CONTEXT, 16, 50), new Sequence(CONTEXT, 4, 0)}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longRopeBatches")
+    void longRopeChoosesItsTablesForContextAndGenerationRequestsApart(String name, Sequence[] batch) {
+        Result result = AttentionCase.run(CPU, longRope(), 96, AttentionStep.NO_WINDOW, 0, 29, batch);
+        assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+        assertThat(result.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+    }
+
+    static Stream<GptAttentionConfig> lengthDependentScalings() {
+        return Stream.of(dynamicNtk(), longRope());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lengthDependentScalings")
+    void oneReusedPluginFollowsShortThenLongSequences(GptAttentionConfig config) {
+        try (GptAttentionPlugin plugin = CPU.createPlugin(config)) {
+            // A short cache first, then a longer one whose positions the first tables do not reach, with
+            // sequences past both scalings' thresholds, then short again.
+            Result[] steps = {
+                AttentionCase.run(plugin, 16, AttentionStep.NO_WINDOW, 0, 31, new Sequence(CONTEXT, 12, 0)),
+                AttentionCase.run(plugin, 96, AttentionStep.NO_WINDOW, 0, 37, new Sequence(CONTEXT, 40, 0),
+                        new Sequence(GENERATION, 1, 80)),
+                AttentionCase.run(plugin, 96, AttentionStep.NO_WINDOW, 0, 41, new Sequence(CONTEXT, 6, 0)),
+            };
+            for (Result step : steps) {
+                assertThat(step.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+                assertThat(step.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+            }
+        }
     }
 
     static GptAttentionConfig.Builder config(int headSize, int kvHeads, int queriesPerKvHead, DataType type) {

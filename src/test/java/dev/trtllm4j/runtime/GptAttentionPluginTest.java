@@ -198,7 +198,7 @@ class GptAttentionPluginTest {
         RotaryTables tables = RotaryTables.compute(otherBase, MAX_SEQ_LEN);
         float[] qkv = AttentionCase.randomValues(new Random(5), 6 * rowWidth, DataType.FLOAT32);
         float[] cache = new float[2 * 2 * MAX_SEQ_LEN * 64];
-        double[] expected = ReferenceAttention.run(otherBase, qkv, cache.clone(), new int[] {6}, new int[] {0},
+        double[] expected = ReferenceAttention.run(otherBase, qkv, cache.clone(), new int[] {0}, new int[] {6}, new int[] {0},
                 MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
         MemorySegment context = floats(6 * 4 * 64);
         plugin.enqueue(AttentionStep.builder().contextRequest(6, 0).qkv(arena.allocateFrom(ValueLayout.JAVA_FLOAT, qkv))
