@@ -173,6 +173,14 @@ int32_t trtllm4j_check_step(const trtllm4j_params *p, const trtllm4j_attention_s
         CHECK(check_buffer("rotary_inv_freq", &s->rotary_inv_freq, location, TRTLLM4J_FLOAT32, SHAPE(half)));
         CHECK(check_buffer("rotary_cos_sin", &s->rotary_cos_sin, location, TRTLLM4J_FLOAT32,
                            SHAPE(s->rotary_positions, half, 2)));
+        if (p->position_embedding_type == POS_LONG_ROPE) {
+            /* The long factors' tables, which the backend picks over the short ones past
+               rotary_embedding_original_max_positions, cover the same positions. */
+            CHECK(check_buffer("long_rope_rotary_inv_freq", &s->long_rope_rotary_inv_freq, location, TRTLLM4J_FLOAT32,
+                               SHAPE(half)));
+            CHECK(check_buffer("long_rope_rotary_cos_sin", &s->long_rope_rotary_cos_sin, location, TRTLLM4J_FLOAT32,
+                               SHAPE(s->rotary_positions, half, 2)));
+        }
     }
     if (trtllm4j_is_alibi(p->position_embedding_type)) {
         CHECK(check_buffer("alibi_slopes", &s->alibi_slopes, location, TRTLLM4J_FLOAT32, SHAPE(p->num_heads)));

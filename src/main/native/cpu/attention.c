@@ -10,6 +10,7 @@
 #include <omp.h>
 #include <stddef.h>
 
+#include "rotary.h"
 #include "storage.h"
 
 /*
@@ -83,10 +84,40 @@ static scratch thread_scratch(char *base, const trtllm4j_params *p) {
     return sc;
 }
 
-/* Rotates the first rotary_embedding_dim features of x for position pos, from the cos/sin table. */
-static void apply_rope(float *x, const trtllm4j_params *p, const float *cos_sin, int32_t pos) {
+/* The cos/sin tables each request type reads this step: long_rope's choice is made per type. */
+typedef struct rope_plan {
+    const float *cos_sin[2]; /* by enum trtllm4j_request_type */
+} rope_plan;
+
+static rope_plan plan_rope(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
+    rope_plan plan = {{s->rotary_cos_sin.data, s->rotary_cos_sin.data}};
+    for (int32_t type = TRTLLM4J_REQUEST_CONTEXT; type <= TRTLLM4J_REQUEST_GENERATION; type++) {
+        if (trtllm4j_long_rope_uses_long(p, s->batch_size, s->host_request_types.data, s->past_lengths.data,
+                                         s->input_lengths.data, type)) {
+            plan.cos_sin[type] = s->long_rope_rotary_cos_sin.data;
+        }
+    }
+    return plan;
+}
+
+/*
+ * The [rotary_dim / 2][cos, sin] angles of sequence b at position pos: a row of its table, or, when
+ * dynamic NTK grows the sequence's base, computed into row.
+ */
+static const float *rope_angles(const trtllm4j_params *p, const trtllm4j_attention_step *s, const rope_plan *plan,
+                                int b, int32_t pos, float *row) {
+    const int32_t type = ((const int32_t *)s->host_request_types.data)[b];
+    const int32_t length = trtllm4j_rotary_dynamic_length(type, ((const int32_t *)s->past_lengths.data)[b],
+                                                          ((const int32_t *)s->input_lengths.data)[b]);
+    const int half = p->rotary_embedding_dim / 2;
+    if (!trtllm4j_rotary_grows_base(p, length)) return plan->cos_sin[type] + (int64_t)pos * half * 2;
+    for (int i = 0; i < half; i++) trtllm4j_rotary_cos_sin(p, NULL, length, pos, i, &row[2 * i], &row[2 * i + 1]);
+    return row;
+}
+
+/* Rotates the first rotary_embedding_dim features of x by angles ([rotary_dim / 2][cos, sin]). */
+static void apply_rope(float *x, const trtllm4j_params *p, const float *angle) {
     int half = p->rotary_embedding_dim / 2;
-    const float *angle = cos_sin + (int64_t)pos * half * 2; /* [half][cos, sin] */
     if (p->position_embedding_type == POS_ROPE_GPTJ) {
         /* GPT-J: interleaved pairs (2i, 2i+1). */
         for (int i = 0; i < half; i++) {
@@ -118,8 +149,8 @@ static int64_t cache_offset(const trtllm4j_params *p, const trtllm4j_attention_s
 }
 
 /* Phase 1 for one (token, KV head): rotate its K and write K and V into the cache at its position. */
-static void write_cache_item(const trtllm4j_params *p, const trtllm4j_attention_step *s, const int32_t *token_start,
-                             int64_t item) {
+static void write_cache_item(const trtllm4j_params *p, const trtllm4j_attention_step *s, const rope_plan *plan,
+                             const int32_t *token_start, int64_t item) {
     const int32_t *past_lengths = s->past_lengths.data;
     int d = p->head_size;
     int64_t token = item / p->num_kv_heads;
@@ -127,26 +158,26 @@ static void write_cache_item(const trtllm4j_params *p, const trtllm4j_attention_
     int b = 0;
     while (b + 1 < s->batch_size && token_start[b + 1] <= token) b++; /* batch is small */
     int32_t pos = past_lengths[b] + (int32_t)(token - token_start[b]);
-    float row[256];
+    float row[256], angles[256];
     load_row(row, s->qkv.data, qkv_offset(p, token, p->num_heads + g), d, p->type_id);
-    if (trtllm4j_is_rope(p->position_embedding_type)) apply_rope(row, p, s->rotary_cos_sin.data, pos);
+    if (trtllm4j_is_rope(p->position_embedding_type)) apply_rope(row, p, rope_angles(p, s, plan, b, pos, angles));
     store_row(s->kv_cache.data, cache_offset(p, s, b, 0, g, pos), row, d, p->type_id);
     load_row(row, s->qkv.data, qkv_offset(p, token, p->num_heads + p->num_kv_heads + g), d, p->type_id);
     store_row(s->kv_cache.data, cache_offset(p, s, b, 1, g, pos), row, d, p->type_id);
 }
 
 /* Phase 1: every new token's K and V into the cache. */
-static void write_cache(const trtllm4j_params *p, const trtllm4j_attention_step *s, const int32_t *token_start,
-                        int threads) {
+static void write_cache(const trtllm4j_params *p, const trtllm4j_attention_step *s, const rope_plan *plan,
+                        const int32_t *token_start, int threads) {
     int64_t items = (int64_t)s->num_tokens * p->num_kv_heads;
     if (items * p->head_size <= 65536) {
         /* Too little work to be worth waking other threads for: even an OpenMP region that runs on one
            thread costs about a microsecond, more than a decode step's cache writes. */
-        for (int64_t item = 0; item < items; item++) write_cache_item(p, s, token_start, item);
+        for (int64_t item = 0; item < items; item++) write_cache_item(p, s, plan, token_start, item);
         return;
     }
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t item = 0; item < items; item++) write_cache_item(p, s, token_start, item);
+    for (int64_t item = 0; item < items; item++) write_cache_item(p, s, plan, token_start, item);
 }
 
 /* Scaled, soft-capped, ALiBi-biased logit of one query row against one key. */
@@ -303,11 +334,10 @@ static int block_fully_visible(int32_t first, int32_t last, int32_t first_pos, i
 
 /* Phase 2 for one tile: attention of its query rows over the cached keys and values. */
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step *s, const int32_t *token_start,
-                        const tile *t, scratch *sc) {
+static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step *s, const rope_plan *plan,
+                        const int32_t *token_start, const tile *t, scratch *sc) {
     const int d = p->head_size;
     const int32_t past = ((const int32_t *)s->past_lengths.data)[t->sequence];
-    const float *cos_sin = s->rotary_cos_sin.data;
     const float *slopes = s->alibi_slopes.data;
     const int rope = trtllm4j_is_rope(p->position_embedding_type);
     const int alibi = trtllm4j_is_alibi(p->position_embedding_type);
@@ -324,7 +354,10 @@ static void attend_tile(const trtllm4j_params *p, const trtllm4j_attention_step 
         int head = t->first_head + r % t->heads;
         float *q = sc->q + (int64_t)r * d;
         load_row(q, s->qkv.data, qkv_offset(p, token, head), d, p->type_id);
-        if (rope) apply_rope(q, p, cos_sin, past + t->first_token + r / t->heads);
+        if (rope) {
+            float angles[256];
+            apply_rope(q, p, rope_angles(p, s, plan, t->sequence, past + t->first_token + r / t->heads, angles));
+        }
         if (plain) {
             for (int i = 0; i < d; i++) q[i] *= scale;
         }
@@ -538,7 +571,8 @@ void cpu_attention_run(const trtllm4j_params *p, const trtllm4j_attention_step *
         start += input_lengths[b];
     }
 
-    write_cache(p, s, token_start, threads);
+    const rope_plan plan = plan_rope(p, s);
+    write_cache(p, s, &plan, token_start, threads);
 
     const int heads_per_tile = tile_heads(p);
     const int tokens_per_tile = MAX_TILE_ROWS / heads_per_tile;
@@ -563,7 +597,7 @@ void cpu_attention_run(const trtllm4j_params *p, const trtllm4j_attention_step *
     int64_t per_thread = scratch_bytes(p);
     if (count == 1) { /* one tile: no OpenMP region, which would cost more than a small tile */
         scratch sc = thread_scratch(scratch_base, p);
-        attend_tile(p, s, token_start, &tiles[0], &sc);
+        attend_tile(p, s, &plan, token_start, &tiles[0], &sc);
         return;
     }
 #pragma omp parallel num_threads(threads)
@@ -572,7 +606,7 @@ void cpu_attention_run(const trtllm4j_params *p, const trtllm4j_attention_step *
         /* Later tiles of a sequence see more keys, so hand them out first. */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = count - 1; i >= 0; i--) {
-            attend_tile(p, s, token_start, &tiles[i], &sc);
+            attend_tile(p, s, &plan, token_start, &tiles[i], &sc);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
 import dev.trtllm4j.attention.PositionEmbeddingType;
+import dev.trtllm4j.reference.ReferenceAttention;
 import dev.trtllm4j.runtime.AttentionStep;
 import dev.trtllm4j.runtime.Backend;
 import dev.trtllm4j.runtime.GptAttentionPlugin;
@@ -15,13 +16,14 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The README's library example runs, and the README shows it as it stands here. */
+/** The README's library example computes what the reference does, and the README shows it as it stands here. */
 class ReadmeExampleTest {
 
     @Test
-    void runs() {
+    void computesWhatTheReferenceDoes() {
         // readme-example {
         GptAttentionConfig config = GptAttentionConfig.builder()
                 .numHeads(32).numKvHeads(8).headSize(128)
@@ -33,10 +35,12 @@ class ReadmeExampleTest {
                 .build(); // validates: errors name the field, its value and the rule
 
         int maxSeqLen = 1024;
+        float[] projections = projections(513 * (32 + 2 * 8) * 128); // each new token's Q, K and V heads
+        float[] output;
         try (Arena arena = Arena.ofConfined();
                 GptAttentionPlugin plugin = Backend.open("cpu").createPlugin(config)) {
             // Two sequences: a prompt of 512 tokens, and one token after 733 cached ones.
-            MemorySegment qkv = HostTensors.zeros(arena, DataType.BFLOAT16, 513L * (32 + 2 * 8) * 128);
+            MemorySegment qkv = HostTensors.allocate(arena, DataType.BFLOAT16, projections);
             MemorySegment kvCache = HostTensors.zeros(arena, DataType.BFLOAT16, 2L * 2 * 8 * maxSeqLen * 128);
             MemorySegment context = HostTensors.zeros(arena, DataType.BFLOAT16, 513L * 32 * 128);
             plugin.enqueue(AttentionStep.builder()
@@ -46,8 +50,30 @@ class ReadmeExampleTest {
                     .kvCache(kvCache) // [2, 2, 8, maxSeqLen, 128], updated in place
                     .context(context) // [513, 32 * 128], written
                     .build());
+            output = HostTensors.read(context, DataType.BFLOAT16);
         }
         // }
+
+        // The second sequence's cache is zeros: its past keys score 0 and its past values add nothing.
+        double[] expected = ReferenceAttention.run(config, projections, new float[2 * 2 * 8 * maxSeqLen * 128],
+                new int[] {ReferenceAttention.CONTEXT, ReferenceAttention.GENERATION}, new int[] {512, 1},
+                new int[] {0, 733}, maxSeqLen, Integer.MAX_VALUE, 0);
+        double largest = 0;
+        for (int i = 0; i < expected.length; i++) {
+            largest = Math.max(largest, Math.abs(expected[i] - output[i]));
+        }
+        assertThat(output).isNotEqualTo(new float[output.length]);
+        assertThat(largest).as("largest difference from the reference").isLessThan(8e-3); // bfloat16 storage
+    }
+
+    /** Seeded values in [-1, 1), already bfloat16, standing in for a model's projections. */
+    private static float[] projections(int count) {
+        Random random = new Random(2);
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = HostTensors.round(random.nextFloat() * 2 - 1, DataType.BFLOAT16);
+        }
+        return values;
     }
 
     @Test

@@ -123,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
             plugin.enqueue(step);
             plugin.synchronize();
             prefillNanos = System.nanoTime() - start;
-            double[] expected = ReferenceAttention.run(config, qkv, cache, inputLengths, pastLengths, maxSeqLen,
+            double[] expected = ReferenceAttention.run(config, qkv, cache, new int[batch], inputLengths, pastLengths, maxSeqLen,
                     Integer.MAX_VALUE, 0);
             largest = Math.max(largest, maxDifference(expected, read(arena, context)));
 
@@ -149,9 +149,11 @@ final class DemoCommand implements Callable<Integer> {
                 outputs[s] = read(arena, decodeContext);
             }
             Arrays.fill(inputLengths, 1);
+            int[] generations = new int[batch];
+            Arrays.fill(generations, ReferenceAttention.GENERATION);
             for (int s = 0; s < steps; s++) {
                 Arrays.fill(pastLengths, prompt + s);
-                expected = ReferenceAttention.run(config, tokens[s], cache, inputLengths, pastLengths, maxSeqLen,
+                expected = ReferenceAttention.run(config, tokens[s], cache, generations, inputLengths, pastLengths, maxSeqLen,
                         Integer.MAX_VALUE, 0);
                 largest = Math.max(largest, maxDifference(expected, outputs[s]));
             }

@@ -2,13 +2,17 @@ package dev.trtllm4j.embedding;
 
 import dev.trtllm4j.attention.GptAttentionConfig;
 import dev.trtllm4j.attention.RotaryScalingParameters;
+import dev.trtllm4j.attention.RotaryScalingType;
 import java.util.List;
 
 /**
  * The RoPE tables TensorRT-LLM's Python layer hands the GPT attention plugin, computed from a
  * configuration the way TensorRT-LLM and Hugging Face transformers define each scaling variant:
  * {@code rotary_inv_freq} (float32 {@code [rotary_dim / 2]}) and {@code rotary_cos_sin} (float32
- * {@code [positions][rotary_dim / 2][cos, sin]}, already multiplied by the attention factor).
+ * {@code [positions][rotary_dim / 2][cos, sin]}, already multiplied by the attention factor), and for
+ * longrope also {@code long_rope_rotary_inv_freq} and {@code long_rope_rotary_cos_sin}. They depend on
+ * the configuration alone: what depends on a sequence's length (dynamic NTK's grown base, longrope's
+ * choice of tables) is decided per step by the backend, as TensorRT-LLM's plugin and kernels do.
  *
  * <p>Frequencies and angles are computed in double precision and rounded to float32 once, as
  * TensorRT-LLM's numpy code does.
@@ -20,24 +24,37 @@ import java.util.List;
  */
 public record RotaryTables(float[] invFreq, float[] cosSin, int positions, double attentionFactor) {
 
-    /** Tables for positions {@code [0, positions)} of sequences up to {@code positions} long. */
-    public static RotaryTables compute(GptAttentionConfig config, int positions) {
-        return compute(config, positions, positions);
-    }
-
     /**
-     * Tables for positions {@code [0, positions)} of sequences up to {@code sequenceLength} long. That
-     * length matters for dynamic NTK scaling (the base grows past {@code rotary_embedding_max_positions})
-     * and for longrope (long factors past {@code rotary_embedding_original_max_positions}).
+     * The tables of {@code rotary_inv_freq} and {@code rotary_cos_sin} for positions {@code [0, positions)}:
+     * dynamic NTK's at the unscaled base (a backend grows the base per sequence past
+     * {@code rotary_embedding_max_positions}), longrope's with the short factors.
      *
      * @throws IllegalArgumentException when the configuration has no RoPE or positions is not positive
      */
-    public static RotaryTables compute(GptAttentionConfig config, int positions, int sequenceLength) {
+    public static RotaryTables compute(GptAttentionConfig config, int positions) {
+        return tables(config, positions, false);
+    }
+
+    /**
+     * longrope's long-factor tables ({@code long_rope_rotary_inv_freq}, {@code long_rope_rotary_cos_sin}),
+     * which a backend picks over the short ones past {@code rotary_embedding_original_max_positions}.
+     *
+     * @throws IllegalArgumentException when the configuration's scaling is not longrope or positions is not positive
+     */
+    public static RotaryTables computeLongRope(GptAttentionConfig config, int positions) {
+        if (config.rotaryEmbeddingScaleType() != RotaryScalingType.LONGROPE) {
+            throw new IllegalArgumentException("rotary_embedding_scale_type = "
+                    + config.rotaryEmbeddingScaleType().tensorRtLlmName() + ": only longrope has long-factor tables");
+        }
+        return tables(config, positions, true);
+    }
+
+    private static RotaryTables tables(GptAttentionConfig config, int positions, boolean longFactors) {
         if (positions < 1) {
             throw new IllegalArgumentException("positions = " + positions + ": must be at least 1");
         }
-        double[] inverse = inverseFrequencies(config, sequenceLength);
-        double factor = attentionFactor(config, sequenceLength);
+        double[] inverse = inverseFrequencies(config, longFactors);
+        double factor = attentionFactor(config, longFactors);
         float[] invFreq = new float[inverse.length];
         float[] cosSin = new float[positions * inverse.length * 2];
         for (int i = 0; i < inverse.length; i++) {
@@ -54,11 +71,15 @@ public record RotaryTables(float[] invFreq, float[] cosSin, int positions, doubl
     }
 
     /**
-     * The inverse frequencies in double precision for sequences up to {@code sequenceLength} long.
+     * The inverse frequencies of {@link #compute} in double precision.
      *
      * @throws IllegalArgumentException when the configuration has no RoPE
      */
-    public static double[] inverseFrequencies(GptAttentionConfig config, int sequenceLength) {
+    public static double[] inverseFrequencies(GptAttentionConfig config) {
+        return inverseFrequencies(config, false);
+    }
+
+    private static double[] inverseFrequencies(GptAttentionConfig config, boolean longFactors) {
         if (!config.positionEmbeddingType().isRope()) {
             throw new IllegalArgumentException("position_embedding_type = "
                     + config.positionEmbeddingType().tensorRtLlmName() + ": not RoPE, so there are no rotary tables");
@@ -68,19 +89,12 @@ public record RotaryTables(float[] invFreq, float[] cosSin, int positions, doubl
         double factor = config.rotaryEmbeddingScale();
         RotaryScalingParameters scaling = config.rotaryScaling();
         return switch (config.rotaryEmbeddingScaleType()) {
-            case NONE, MROPE -> plain(dim, base);
+            case NONE, MROPE, DYNAMIC -> plain(dim, base);
             case LINEAR -> divide(plain(dim, base), factor);
-            case DYNAMIC -> {
-                int maxPositions = config.rotaryEmbeddingMaxPositions();
-                double length = Math.max(sequenceLength, maxPositions);
-                double grown = base * Math.pow(factor * length / maxPositions - (factor - 1), dim / (dim - 2.0));
-                yield plain(dim, grown);
-            }
             case LLAMA3 -> llama3(plain(dim, base), factor, scaling, config.rotaryEmbeddingOriginalMaxPositions());
             case YARN -> yarn(dim, base, factor, scaling, config.rotaryEmbeddingOriginalMaxPositions());
             case LONGROPE -> {
-                boolean useLong = sequenceLength > config.rotaryEmbeddingOriginalMaxPositions();
-                List<Double> extension = useLong ? scaling.longFactors() : scaling.shortFactors();
+                List<Double> extension = longFactors ? scaling.longFactors() : scaling.shortFactors();
                 double[] inverse = plain(dim, base);
                 for (int i = 0; i < inverse.length; i++) {
                     inverse[i] /= extension.get(i);
@@ -90,14 +104,16 @@ public record RotaryTables(float[] invFreq, float[] cosSin, int positions, doubl
         };
     }
 
-    /** The factor that multiplies cos and sin: yarn's mscale ratio, longrope's field, else 1. */
-    public static double attentionFactor(GptAttentionConfig config, int sequenceLength) {
+    /** The factor that multiplies cos and sin in {@link #compute}: yarn's mscale ratio, longrope's short one, else 1. */
+    public static double attentionFactor(GptAttentionConfig config) {
+        return attentionFactor(config, false);
+    }
+
+    private static double attentionFactor(GptAttentionConfig config, boolean longFactors) {
         return switch (config.rotaryEmbeddingScaleType()) {
             case YARN -> yarnMscale(config.rotaryEmbeddingScale(), config.rotaryScaling().mscale())
                     / yarnMscale(config.rotaryEmbeddingScale(), config.rotaryScaling().mscaleAllDim());
-            case LONGROPE -> sequenceLength > config.rotaryEmbeddingOriginalMaxPositions()
-                    ? config.rotaryEmbeddingLongMScale()
-                    : config.rotaryEmbeddingShortMScale();
+            case LONGROPE -> longFactors ? config.rotaryEmbeddingLongMScale() : config.rotaryEmbeddingShortMScale();
             default -> 1.0;
         };
     }

@@ -1,7 +1,7 @@
 package dev.trtllm4j.runtime;
 
 import dev.trtllm4j.attention.GptAttentionConfig;
-import dev.trtllm4j.attention.RotaryScalingType;
+import dev.trtllm4j.attention.PositionEmbeddingType;
 import dev.trtllm4j.embedding.AlibiSlopes;
 import dev.trtllm4j.embedding.RotaryTables;
 import dev.trtllm4j.ffi.Trtllm4j;
@@ -51,7 +51,8 @@ public final class GptAttentionPlugin implements AutoCloseable {
     // The step struct's buffers, located once: each step only re-points their data and sizes.
     private final MemorySegment qkvBuffer, kvCacheBuffer, contextBuffer;
     private final MemorySegment inputLengthsBuffer, pastLengthsBuffer, requestTypesBuffer;
-    private final MemorySegment invFreqBuffer, cosSinBuffer, workspaceBuffer;
+    private final MemorySegment invFreqBuffer, cosSinBuffer, longRopeInvFreqBuffer, longRopeCosSinBuffer;
+    private final MemorySegment workspaceBuffer;
     // What the sequence and workspace buffers point at now, so an unchanged one is not rewritten.
     private MemorySegment pointedSequenceArrays = MemorySegment.NULL;
     private int pointedBatch;
@@ -60,7 +61,6 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private int workspaceBatch = -1, workspaceTokens = -1, workspaceMaxSeqLen = -1;
     private long workspaceNeeded;
     private int rotaryPositions;
-    private long rotaryKey = -1;
 
     GptAttentionPlugin(Backend backend, GptAttentionConfig config) {
         this.backend = backend;
@@ -103,6 +103,8 @@ public final class GptAttentionPlugin implements AutoCloseable {
         this.requestTypesBuffer = describeHost(trtllm4j_attention_step.host_request_types(step), int32);
         this.invFreqBuffer = describe(trtllm4j_attention_step.rotary_inv_freq(step), float32);
         this.cosSinBuffer = describe(trtllm4j_attention_step.rotary_cos_sin(step), float32);
+        this.longRopeInvFreqBuffer = describe(trtllm4j_attention_step.long_rope_rotary_inv_freq(step), float32);
+        this.longRopeCosSinBuffer = describe(trtllm4j_attention_step.long_rope_rotary_cos_sin(step), float32);
         this.workspaceBuffer = describe(trtllm4j_attention_step.workspace(step), int32);
         if (config.positionEmbeddingType().isAlibi()) {
             // The device is out of memory at worst: the slopes are a few hundred bytes.
@@ -300,10 +302,15 @@ public final class GptAttentionPlugin implements AutoCloseable {
 
     private void writeRotaryTables(AttentionStep s, int maxSeqLen, int longest) {
         int half = config.rotaryEmbeddingDim() / 2;
+        boolean longRope = config.positionEmbeddingType() == PositionEmbeddingType.LONG_ROPE;
         MemorySegment invFreq;
         MemorySegment cosSin;
         int positions;
         if (s.rotaryCosSin() != null) {
+            if (longRope) {
+                throw new IllegalArgumentException("rotaryInvFreq, rotaryCosSin: long_rope also needs the long factors'"
+                        + " tables, which a step cannot pass; leave both null to use the plugin's");
+            }
             checkMemory("rotaryInvFreq", s.rotaryInvFreq(), Float.BYTES);
             checkMemory("rotaryCosSin", s.rotaryCosSin(), Float.BYTES);
             if (s.rotaryInvFreq().byteSize() != half * 4L || s.rotaryCosSin().byteSize() % (half * 8L) != 0) {
@@ -315,21 +322,29 @@ public final class GptAttentionPlugin implements AutoCloseable {
             cosSin = s.rotaryCosSin().address("rotaryCosSin");
             positions = (int) (s.rotaryCosSin().byteSize() / (half * 8L));
         } else {
-            long key = tableKey(longest);
-            long bytes = (half + (long) maxSeqLen * half * 2) * 4;
-            if (key != rotaryKey || rotaryPositions < maxSeqLen) {
-                RotaryTables tables = RotaryTables.compute(config, maxSeqLen, longest);
+            // The tables depend on the configuration and their length alone (the backend applies the
+            // per-sequence rules), so they are computed again only when a longer cache needs more rows.
+            long tableBytes = (half + (long) maxSeqLen * half * 2) * 4;
+            if (rotaryPositions < maxSeqLen) {
+                long bytes = longRope ? 2 * tableBytes : tableBytes;
                 MemorySegment host = rotaryHost.atLeast(bytes).asSlice(0, bytes);
-                MemorySegment.copy(tables.invFreq(), 0, host, ValueLayout.JAVA_FLOAT, 0, half);
-                MemorySegment.copy(tables.cosSin(), 0, host, ValueLayout.JAVA_FLOAT, half * 4L, tables.cosSin().length);
+                copyTables(RotaryTables.compute(config, maxSeqLen), host, 0);
+                if (longRope) {
+                    copyTables(RotaryTables.computeLongRope(config, maxSeqLen), host, tableBytes);
+                }
                 rotaryTables.atLeast(bytes).write(0, host);
-                rotaryKey = key;
                 rotaryPositions = maxSeqLen;
             }
             MemorySegment memory = rotaryTables.address();
+            long rows = (long) rotaryPositions * half * 8;
             invFreq = memory.asSlice(0, half * 4L);
-            cosSin = memory.asSlice(half * 4L, (long) rotaryPositions * half * 8);
+            cosSin = memory.asSlice(half * 4L, rows);
             positions = rotaryPositions;
+            if (longRope) {
+                long at = half * 4L + rows;
+                point(longRopeInvFreqBuffer, memory.asSlice(at, half * 4L));
+                point(longRopeCosSinBuffer, memory.asSlice(at + half * 4L, rows));
+            }
         }
         if (positions < longest) {
             throw new IllegalArgumentException("rotaryCosSin: " + positions + " positions, but this step reaches position "
@@ -340,19 +355,11 @@ public final class GptAttentionPlugin implements AutoCloseable {
         point(cosSinBuffer, cosSin);
     }
 
-    /**
-     * What, besides their length, the tables depend on: the grown base of dynamic NTK once a sequence
-     * passes rotary_embedding_max_positions, and longrope's choice of long factors.
-     */
-    private long tableKey(int longest) {
-        RotaryScalingType scaling = config.rotaryEmbeddingScaleType();
-        if (scaling == RotaryScalingType.DYNAMIC) {
-            return Math.max(longest, config.rotaryEmbeddingMaxPositions());
-        }
-        if (scaling == RotaryScalingType.LONGROPE) {
-            return longest > config.rotaryEmbeddingOriginalMaxPositions() ? 1 : 0;
-        }
-        return 0;
+    /** Writes tables as rotary_inv_freq then rotary_cos_sin, from offset bytes into memory. */
+    private static void copyTables(RotaryTables tables, MemorySegment memory, long offset) {
+        MemorySegment.copy(tables.invFreq(), 0, memory, ValueLayout.JAVA_FLOAT, offset, tables.invFreq().length);
+        MemorySegment.copy(tables.cosSin(), 0, memory, ValueLayout.JAVA_FLOAT, offset + tables.invFreq().length * 4L,
+                tables.cosSin().length);
     }
 
     /** Sets what never changes in a step buffer: where it lives (with the tensors) and its element type. */

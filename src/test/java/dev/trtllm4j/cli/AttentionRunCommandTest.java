@@ -112,8 +112,8 @@ class AttentionRunCommandTest {
         assertThat(result.exitCode()).as(result.err()).isZero();
 
         float[] expectedCache = cache.clone();
-        double[] expected = ReferenceAttention.run(reference(10000f), qkv, expectedCache, INPUT_LENGTHS, PAST_LENGTHS,
-                MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
+        double[] expected = ReferenceAttention.run(reference(10000f), qkv, expectedCache, REQUEST_TYPES, INPUT_LENGTHS,
+                PAST_LENGTHS, MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
         SafetensorsFile output = Safetensors.read(out);
         assertThat(output.tensor("context").shape()).containsExactly(TOKENS, HEADS * HEAD_SIZE);
         assertThat(maxDifference(expected, output.tensor("context").toFloatArray())).isLessThan(1e-5);
@@ -130,8 +130,8 @@ class AttentionRunCommandTest {
                 write("in.safetensors", tensors), "--output", out);
         assertThat(result.exitCode()).as(result.err()).isZero();
 
-        double[] expected = ReferenceAttention.run(reference(10000f), qkv, cache.clone(), INPUT_LENGTHS, PAST_LENGTHS,
-                MAX_SEQ_LEN, 3, 1);
+        double[] expected = ReferenceAttention.run(reference(10000f), qkv, cache.clone(), REQUEST_TYPES, INPUT_LENGTHS,
+                PAST_LENGTHS, MAX_SEQ_LEN, 3, 1);
         assertThat(maxDifference(expected, Safetensors.read(out).tensor("context").toFloatArray())).isLessThan(1e-5);
     }
 
@@ -148,8 +148,8 @@ class AttentionRunCommandTest {
                 write("in.safetensors", tensors), "--output", out);
         assertThat(result.exitCode()).as(result.err()).isZero();
 
-        double[] expected = ReferenceAttention.run(reference(500f), qkv, cache.clone(), INPUT_LENGTHS, PAST_LENGTHS,
-                MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
+        double[] expected = ReferenceAttention.run(reference(500f), qkv, cache.clone(), REQUEST_TYPES, INPUT_LENGTHS,
+                PAST_LENGTHS, MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
         assertThat(maxDifference(expected, Safetensors.read(out).tensor("context").toFloatArray())).isLessThan(1e-4);
     }
 
@@ -171,8 +171,8 @@ class AttentionRunCommandTest {
                 "--input", write("in.safetensors", tensors), "--output", out);
         assertThat(result.exitCode()).as(result.err()).isZero();
 
-        double[] expected = ReferenceAttention.run(layer, mistralQkv, mistralCache, INPUT_LENGTHS, PAST_LENGTHS,
-                MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
+        double[] expected = ReferenceAttention.run(layer, mistralQkv, mistralCache, REQUEST_TYPES, INPUT_LENGTHS,
+                PAST_LENGTHS, MAX_SEQ_LEN, Integer.MAX_VALUE, 0);
         assertThat(maxDifference(expected, Safetensors.read(out).tensor("context").toFloatArray())).isLessThan(1e-4);
     }
 

@@ -86,11 +86,11 @@ class RotaryTablesTest {
 
     @Test
     void otherBasesFollowTheSameFormula() {
-        assertClose(RotaryTables.inverseFrequencies(rope(8, 500000).build(), 1),
+        assertClose(RotaryTables.inverseFrequencies(rope(8, 500000).build()),
                 doubles(cases.at("/C_inv_freq_other_bases/dim8_base500000")));
-        assertClose(RotaryTables.inverseFrequencies(rope(8, 1000000).build(), 1),
+        assertClose(RotaryTables.inverseFrequencies(rope(8, 1000000).build()),
                 doubles(cases.at("/C_inv_freq_other_bases/dim8_base1000000")));
-        double[] dim128 = RotaryTables.inverseFrequencies(rope(128, 10000).headSize(128).build(), 1);
+        double[] dim128 = RotaryTables.inverseFrequencies(rope(128, 10000).headSize(128).build());
         double[] expected = doubles(cases.at("/C_inv_freq_other_bases/dim128_base10000_first4_last2"));
         assertClose(new double[] {dim128[0], dim128[1], dim128[2], dim128[3], dim128[62], dim128[63]}, expected);
     }
@@ -99,17 +99,15 @@ class RotaryTablesTest {
     void linearScalingDividesFrequenciesByTheFactor() {
         GptAttentionConfig config = rope(8, 10000).rotaryEmbeddingScaleType(RotaryScalingType.LINEAR)
                 .rotaryEmbeddingScale(2f).build();
-        assertClose(RotaryTables.inverseFrequencies(config, 4),
+        assertClose(RotaryTables.inverseFrequencies(config),
                 doubles(cases.at("/D_scaling_variants_dim8_base10000/linear/inv_freq")));
     }
 
     @Test
-    void dynamicScalingGrowsTheBaseOnlyPastMaxPositions() {
+    void dynamicScalingTablesKeepTheUnscaledBaseForTheBackendToGrow() {
         GptAttentionConfig config = rope(8, 10000).rotaryEmbeddingScaleType(RotaryScalingType.DYNAMIC)
                 .rotaryEmbeddingScale(2f).rotaryEmbeddingMaxPositions(2).build();
-        assertClose(RotaryTables.inverseFrequencies(config, 4),
-                doubles(cases.at("/D_scaling_variants_dim8_base10000/dynamic_ntk/inv_freq")));
-        assertClose(RotaryTables.inverseFrequencies(config, 2), doubles(cases.at("/A_default_full_rotary/inv_freq")));
+        assertClose(RotaryTables.compute(config, 4).invFreq(), doubles(cases.at("/A_default_full_rotary/inv_freq")));
     }
 
     @Test
@@ -117,10 +115,10 @@ class RotaryTablesTest {
         GptAttentionConfig config = rope(8, 10000).rotaryEmbeddingScaleType(RotaryScalingType.LLAMA3)
                 .rotaryEmbeddingScale(8f).rotaryEmbeddingOriginalMaxPositions(64)
                 .rotaryScaling(RotaryScalingParameters.DEFAULTS.withLlama3(1, 4)).build();
-        assertClose(RotaryTables.inverseFrequencies(config, 1),
+        assertClose(RotaryTables.inverseFrequencies(config),
                 doubles(cases.at("/D_scaling_variants_dim8_base10000/llama3/inv_freq")));
         GptAttentionConfig llama31 = config.toBuilder().rotaryEmbeddingOriginalMaxPositions(8192).build();
-        assertClose(RotaryTables.inverseFrequencies(llama31, 1),
+        assertClose(RotaryTables.inverseFrequencies(llama31),
                 doubles(cases.at("/D_scaling_variants_dim8_base10000/llama3_llama31_params/inv_freq")));
     }
 
@@ -129,7 +127,7 @@ class RotaryTablesTest {
         GptAttentionConfig config = rope(8, 10000).rotaryEmbeddingScaleType(RotaryScalingType.YARN)
                 .rotaryEmbeddingScale(4f).rotaryEmbeddingOriginalMaxPositions(64).build();
         JsonNode yarn = cases.at("/D_scaling_variants_dim8_base10000/yarn");
-        assertClose(RotaryTables.inverseFrequencies(config, 2), doubles(yarn.get("inv_freq")));
+        assertClose(RotaryTables.inverseFrequencies(config), doubles(yarn.get("inv_freq")));
         RotaryTables tables = RotaryTables.compute(config, 2);
         assertThat(tables.attentionFactor()).isCloseTo(yarn.get("attention_factor").asDouble(), within(TOLERANCE));
         List<Double> position1 = new ArrayList<>();
@@ -144,24 +142,40 @@ class RotaryTablesTest {
         GptAttentionConfig config = rope(8, 10000).rotaryEmbeddingScaleType(RotaryScalingType.YARN)
                 .rotaryEmbeddingScale(4f).rotaryEmbeddingOriginalMaxPositions(64)
                 .rotaryScaling(RotaryScalingParameters.DEFAULTS.withYarn(32, 1, 0.707, 0.707)).build();
-        assertThat(RotaryTables.attentionFactor(config, 1))
+        assertThat(RotaryTables.attentionFactor(config))
                 .isCloseTo(example.get("attention_factor").asDouble(), within(TOLERANCE));
     }
 
     @Test
-    void longRopeChoosesShortOrLongFactorsBySequenceLength() {
+    void longRopeHasShortAndLongFactorTablesEachWithItsAttentionFactor() {
         JsonNode longrope = cases.at("/D_scaling_variants_dim8_base10000/longrope");
         List<Double> shortFactors = List.of(1.0, 1.0, 1.0, 1.0);
         List<Double> longFactors = List.of(1.0, 2.0, 4.0, 8.0);
         double factor = RotaryTables.longRopeAttentionFactor(128, 64);
+        // Distinct short and long factors, so that a swap of the two shows.
         GptAttentionConfig config = rope(8, 10000).positionEmbeddingType(PositionEmbeddingType.LONG_ROPE)
                 .rotaryEmbeddingScaleType(RotaryScalingType.LONGROPE).rotaryEmbeddingMaxPositions(128)
-                .rotaryEmbeddingOriginalMaxPositions(64).rotaryEmbeddingShortMScale((float) factor)
+                .rotaryEmbeddingOriginalMaxPositions(64).rotaryEmbeddingShortMScale(1f)
                 .rotaryEmbeddingLongMScale((float) factor)
                 .rotaryScaling(RotaryScalingParameters.DEFAULTS.withLongRope(shortFactors, longFactors)).build();
         assertThat(factor).isCloseTo(longrope.get("attention_factor").asDouble(), within(TOLERANCE));
-        assertClose(RotaryTables.inverseFrequencies(config, 64), doubles(longrope.get("inv_freq_short")));
-        assertClose(RotaryTables.inverseFrequencies(config, 65), doubles(longrope.get("inv_freq_long")));
+        RotaryTables shortTables = RotaryTables.compute(config, 2);
+        RotaryTables longTables = RotaryTables.computeLongRope(config, 2);
+        assertClose(shortTables.invFreq(), doubles(longrope.get("inv_freq_short")));
+        assertClose(longTables.invFreq(), doubles(longrope.get("inv_freq_long")));
+        assertThat(shortTables.attentionFactor()).isEqualTo(1.0);
+        assertThat(longTables.attentionFactor()).isCloseTo(longrope.get("attention_factor").asDouble(), within(TOLERANCE));
+        // Position 1, pair 3: cos(0.000125) times the long factor's mscale.
+        assertThat((double) longTables.cosSin()[8 + 6])
+                .isCloseTo(Math.cos(0.000125) * longrope.get("attention_factor").asDouble(), within(TOLERANCE));
+        assertThat((double) shortTables.cosSin()[8 + 6]).isCloseTo(Math.cos(0.001), within(TOLERANCE));
+    }
+
+    @Test
+    void onlyLongropeHasLongFactorTables() {
+        assertThatThrownBy(() -> RotaryTables.computeLongRope(rope(8, 10000).build(), 2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("rotary_embedding_scale_type = none: only longrope has long-factor tables");
     }
 
     @Test

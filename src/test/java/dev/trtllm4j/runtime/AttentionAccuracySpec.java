@@ -126,6 +126,78 @@ abstract class AttentionAccuracySpec {
         assertThat(result.contextError()).isLessThan(tolerance(type));
     }
 
+    /** Dynamic NTK with max positions 32: sequences below, at and past it, side by side. */
+    static GptAttentionConfig dynamicNtk() {
+        return config(64, 2, 2, DataType.FLOAT32).positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX)
+                .rotaryEmbeddingDim(64).rotaryEmbeddingScaleType(RotaryScalingType.DYNAMIC).rotaryEmbeddingScale(4f)
+                .rotaryEmbeddingMaxPositions(32).build();
+    }
+
+    /** longrope with an original context of 32 and distinct short and long factors and m_scales. */
+    static GptAttentionConfig longRope() {
+        List<Double> shortFactors = new ArrayList<>(), longFactors = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            shortFactors.add(1.0 + i / 64.0);
+            longFactors.add(1.0 + i / 4.0);
+        }
+        return config(64, 2, 2, DataType.FLOAT32).positionEmbeddingType(PositionEmbeddingType.LONG_ROPE)
+                .rotaryEmbeddingDim(64).rotaryEmbeddingScaleType(RotaryScalingType.LONGROPE)
+                .rotaryEmbeddingMaxPositions(128).rotaryEmbeddingOriginalMaxPositions(32)
+                .rotaryEmbeddingShortMScale(0.9f).rotaryEmbeddingLongMScale(1.2f)
+                .rotaryScaling(RotaryScalingParameters.DEFAULTS.withLongRope(shortFactors, longFactors)).build();
+    }
+
+    @Test
+    void dynamicNtkGrowsEachSequencesBaseFromItsOwnLength() {
+        // Short prompts and a short generation keep the base; the long prompt and generation grow their own.
+        Result result = AttentionCase.run(backend(), dynamicNtk(), 96, AttentionStep.NO_WINDOW, 0, 23,
+                new Sequence(CONTEXT, 8, 0), new Sequence(CONTEXT, 40, 0), new Sequence(GENERATION, 1, 20),
+                new Sequence(GENERATION, 1, 70), new Sequence(CONTEXT, 10, 30));
+        assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+        assertThat(result.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+    }
+
+    static Stream<Arguments> longRopeBatches() {
+        return Stream.of(
+                Arguments.of("short prompt, long generation",
+                        new Sequence[] {new Sequence(CONTEXT, 8, 0), new Sequence(GENERATION, 1, 60)}),
+                Arguments.of("long prompt, short generation",
+                        new Sequence[] {new Sequence(CONTEXT, 40, 0), new Sequence(GENERATION, 1, 10)}),
+                Arguments.of("a chunk of a long prompt counts its new tokens",
+                        new Sequence[] {new Sequence(CONTEXT, 16, 50), new Sequence(CONTEXT, 4, 0)}));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longRopeBatches")
+    void longRopeChoosesItsTablesForContextAndGenerationRequestsApart(String name, Sequence[] batch) {
+        Result result = AttentionCase.run(backend(), longRope(), 96, AttentionStep.NO_WINDOW, 0, 29, batch);
+        assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+        assertThat(result.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+    }
+
+    static Stream<GptAttentionConfig> lengthDependentScalings() {
+        return Stream.of(dynamicNtk(), longRope());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lengthDependentScalings")
+    void oneReusedPluginFollowsShortThenLongSequences(GptAttentionConfig config) {
+        try (GptAttentionPlugin plugin = backend().createPlugin(config)) {
+            // A short cache first, then a longer one whose positions the first tables do not reach, with
+            // sequences past both scalings' thresholds, then short again.
+            Result[] steps = {
+                AttentionCase.run(plugin, 16, AttentionStep.NO_WINDOW, 0, 31, new Sequence(CONTEXT, 12, 0)),
+                AttentionCase.run(plugin, 96, AttentionStep.NO_WINDOW, 0, 37, new Sequence(CONTEXT, 40, 0),
+                        new Sequence(GENERATION, 1, 80)),
+                AttentionCase.run(plugin, 96, AttentionStep.NO_WINDOW, 0, 41, new Sequence(CONTEXT, 6, 0)),
+            };
+            for (Result step : steps) {
+                assertThat(step.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+                assertThat(step.cacheError()).isLessThan(tolerance(DataType.FLOAT32));
+            }
+        }
+    }
+
     /** Scaling variants whose tables the plugin computes by itself, against the reference. */
     static Stream<Arguments> scalingVariants() {
         GptAttentionConfig base = config(64, 2, 2, DataType.FLOAT32)
@@ -207,7 +279,7 @@ abstract class AttentionAccuracySpec {
         int rowWidth = (4 + 2 * 2) * 64;
         float[] qkv = AttentionCase.randomValues(new Random(5), 6 * rowWidth, DataType.FLOAT32);
         float[] cache = new float[2 * 2 * 48 * 64];
-        double[] expected = ReferenceAttention.run(otherBase, qkv, cache.clone(), new int[] {6}, new int[] {0}, 48,
+        double[] expected = ReferenceAttention.run(otherBase, qkv, cache.clone(), new int[] {0}, new int[] {6}, new int[] {0}, 48,
                 Integer.MAX_VALUE, 0);
         Backend backend = backend();
         try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = backend.createPlugin(config)) {

@@ -23,7 +23,8 @@ final class AttentionCase {
     record Outputs(float[] context, float[] kvCache) {}
 
     /** The seeded inputs of a case: new tokens, a cache already holding each sequence's past, the step. */
-    private record Inputs(float[] qkv, float[] cache, int[] inputLengths, int[] pastLengths, AttentionStep.Builder step) {
+    private record Inputs(float[] qkv, float[] cache, int[] requestTypes, int[] inputLengths, int[] pastLengths,
+            AttentionStep.Builder step) {
 
         static Inputs of(GptAttentionConfig config, int maxSeqLen, long seed, Sequence... sequences) {
             DataType type = config.typeId();
@@ -38,39 +39,52 @@ final class AttentionCase {
                     sequences.length * 2 * config.numKvHeads() * maxSeqLen * config.headSize(), type);
             int[] inputLengths = new int[sequences.length];
             int[] pastLengths = new int[sequences.length];
+            int[] requestTypes = new int[sequences.length];
             AttentionStep.Builder step = AttentionStep.builder();
             for (int b = 0; b < sequences.length; b++) {
+                requestTypes[b] = sequences[b].type().code();
                 inputLengths[b] = sequences[b].inputLength();
                 pastLengths[b] = sequences[b].pastLength();
                 step.sequence(sequences[b].type(), inputLengths[b], pastLengths[b]);
             }
-            return new Inputs(qkv, cache, inputLengths, pastLengths, step);
+            return new Inputs(qkv, cache, requestTypes, inputLengths, pastLengths, step);
         }
     }
 
     /** Runs the case on a backend and on the reference; the largest differences. */
     static Result run(Backend backend, GptAttentionConfig config, int maxSeqLen, int window, int sinks, long seed,
             Sequence... sequences) {
+        try (GptAttentionPlugin plugin = backend.createPlugin(config)) {
+            return run(plugin, maxSeqLen, window, sinks, seed, sequences);
+        }
+    }
+
+    /** The same on a plugin that may have run other steps before (a cache of another length among them). */
+    static Result run(GptAttentionPlugin plugin, int maxSeqLen, int window, int sinks, long seed, Sequence... sequences) {
+        GptAttentionConfig config = plugin.config();
         Inputs in = Inputs.of(config, maxSeqLen, seed, sequences);
         float[] expectedCache = in.cache().clone();
-        double[] expected = ReferenceAttention.run(config, in.qkv(), expectedCache, in.inputLengths(), in.pastLengths(),
-                maxSeqLen, window, sinks);
-        Outputs actual = outputs(backend, config, in, window, sinks);
+        double[] expected = ReferenceAttention.run(config, in.qkv(), expectedCache, in.requestTypes(), in.inputLengths(),
+                in.pastLengths(), maxSeqLen, window, sinks);
+        Outputs actual = outputs(plugin, in, window, sinks);
         return new Result(maxDifference(expected, actual.context()), maxDifference(expectedCache, actual.kvCache()));
     }
 
     /** Runs the case on a backend alone. */
     static Outputs outputs(Backend backend, GptAttentionConfig config, int maxSeqLen, int window, int sinks, long seed,
             Sequence... sequences) {
-        return outputs(backend, config, Inputs.of(config, maxSeqLen, seed, sequences), window, sinks);
+        try (GptAttentionPlugin plugin = backend.createPlugin(config)) {
+            return outputs(plugin, Inputs.of(config, maxSeqLen, seed, sequences), window, sinks);
+        }
     }
 
-    private static Outputs outputs(Backend backend, GptAttentionConfig config, Inputs in, int window, int sinks) {
+    private static Outputs outputs(GptAttentionPlugin plugin, Inputs in, int window, int sinks) {
+        GptAttentionConfig config = plugin.config();
+        Backend backend = plugin.backend();
         DataType type = config.typeId();
         long outputs = (long) in.qkv().length / ((config.numHeads() + 2 * config.numKvHeads()) * config.headSize())
                 * config.numHeads() * config.headSize();
-        try (Arena arena = Arena.ofConfined();
-                GptAttentionPlugin plugin = backend.createPlugin(config)) {
+        try (Arena arena = Arena.ofConfined()) {
             BackendMemory kvCache = backend.upload(arena, HostTensors.allocate(arena, type, in.cache()));
             BackendMemory context = poisoned(backend, arena, type, outputs);
             plugin.enqueue(in.step().qkv(backend.upload(arena, HostTensors.allocate(arena, type, in.qkv())))

@@ -129,6 +129,16 @@ class GptAttentionPluginTest {
     }
 
     @Test
+    void rejectsTablesOfAStepForLongRope() {
+        GptAttentionConfig longRope = CpuBackendAccuracyTest.longRope();
+        try (GptAttentionPlugin longRopePlugin = CPU.createPlugin(longRope)) {
+            assertThatThrownBy(() -> longRopePlugin.enqueue(prompt(2).rotaryTables(floats(32), floats(64 * 8)).build()))
+                    .hasMessage("rotaryInvFreq, rotaryCosSin: long_rope also needs the long factors' tables, which a step"
+                            + " cannot pass; leave both null to use the plugin's");
+        }
+    }
+
+    @Test
     void rejectsRotaryTablesOfTheWrongShape() {
         assertThatThrownBy(() -> plugin.enqueue(prompt(2).rotaryTables(floats(31), floats(64)).build()))
                 .hasMessage("rotaryInvFreq has 124 bytes and rotaryCosSin 256: expected float32 [32] and [positions, 32, 2]");
