@@ -80,14 +80,20 @@ TRTLLM4J_ROTARY_FN double trtllm4j_rotary_grown_base(const trtllm4j_params *p, i
  * ([positions][rotary_embedding_dim / 2][cos, sin]), or from the grown base past max positions.
  * Double precision for the grown angles, as the tables are computed, then rounded once to float.
  */
+/* cos and sin of pair i at position pos from a grown base, in double, rounded once to float. */
+TRTLLM4J_ROTARY_FN void trtllm4j_rotary_grown_cos_sin(double base, int32_t rotary_embedding_dim, int32_t pos, int32_t i,
+                                                      float *cos_out, float *sin_out) {
+    double angle = pos * pow(base, -2.0 * i / rotary_embedding_dim);
+    *cos_out = (float)cos(angle);
+    *sin_out = (float)sin(angle);
+}
+
 TRTLLM4J_ROTARY_FN void trtllm4j_rotary_cos_sin(const trtllm4j_params *p, const float *cos_sin,
                                                 int32_t dynamic_length, int32_t pos, int32_t i, float *cos_out,
                                                 float *sin_out) {
     if (trtllm4j_rotary_grows_base(p, dynamic_length)) {
-        double base = trtllm4j_rotary_grown_base(p, dynamic_length);
-        double angle = pos * pow(base, -2.0 * i / p->rotary_embedding_dim);
-        *cos_out = (float)cos(angle);
-        *sin_out = (float)sin(angle);
+        trtllm4j_rotary_grown_cos_sin(trtllm4j_rotary_grown_base(p, dynamic_length), p->rotary_embedding_dim, pos, i,
+                                      cos_out, sin_out);
         return;
     }
     const float *pair = cos_sin + ((int64_t)pos * (p->rotary_embedding_dim / 2) + i) * 2;

@@ -75,7 +75,7 @@ __global__ void write_new_kv_kernel(const step_args a, int batch_size, int type_
         bool first;
         int partner = rope_partner(a, i, &pair, &first);
         if (partner >= 0) {
-            x = rope_rotate(x, to_float(k[partner]), first, rope_cos_sin(a, sq.past_length + sq.input_length, pos, pair));
+            x = rope_rotate(x, to_float(k[partner]), first, rope_cos_sin(a, sq, pos, pair));
         }
         cache[cache_offset(a, lo, 0, g, pos) + i] = from_float<T>(x);
         cache[cache_offset(a, lo, 1, g, pos) + i] = v[i];
@@ -147,7 +147,7 @@ decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, i
             int pair;
             bool first;
             int partner = rope_partner(a, i, &pair, &first);
-            if (partner >= 0) x = rope_rotate(x, to_float(q[partner]), first, rope_cos_sin(a, pos + 1, pos, pair));
+            if (partner >= 0) x = rope_rotate(x, to_float(q[partner]), first, rope_cos_sin(a, sq, pos, pair));
             if (a.plain) x *= a.scale; /* plain logits are (q * scale) . k, as on the CPU */
         }
         q_s[hq][i] = x;
@@ -252,15 +252,18 @@ decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, i
         __syncthreads();
     }
 
-    if (key_group < key_groups) {
+    /* The key groups' sums, added in group order: atomics would make the result vary in its last
+       bits from run to run, and the TensorRT plugin must equal this backend byte for byte. */
+    for (int turn = 0; turn < key_groups; turn++) {
+        if (key_group == turn) {
 #pragma unroll
-        for (int hq = 0; hq < NG; hq++) {
-            if (hq >= heads) break;
+            for (int hq = 0; hq < NG; hq++) {
 #pragma unroll
-            for (int e = 0; e < E; e++) atomicAdd(&out_s[hq][column * E + e], acc[hq][e]);
+                for (int e = 0; e < E; e++) out_s[hq][column * E + e] += acc[hq][e];
+            }
         }
+        __syncthreads();
     }
-    __syncthreads();
     for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
         int hq = idx / D, i = idx - hq * D;
         part[hq * head_stride + i] = out_s[hq][i];
@@ -325,7 +328,7 @@ __global__ void __launch_bounds__(SIMT_WARPS * 32, 1) context_simt_kernel(const 
             int partner = rope_partner(a, i, &pair, &first);
             if (partner >= 0) {
                 x = rope_rotate(x, to_float(qrow[partner]), first,
-                                rope_cos_sin(a, sq.past_length + sq.input_length, pos, pair));
+                                rope_cos_sin(a, sq, pos, pair));
             }
             q[k] = a.plain ? x * a.scale : x;
         }
@@ -455,8 +458,16 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     int32_t *generation = reinterpret_cast<int32_t *>(staged.data() + w.generation);
     int tile_count = 0, generation_count = 0;
     int32_t start = 0, most_keys = 1;
+    const int long_context = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths, input_lengths,
+                                                          TRTLLM4J_REQUEST_CONTEXT);
+    const int long_generation = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths,
+                                                             input_lengths, TRTLLM4J_REQUEST_GENERATION);
     for (int b = 0; b < s->batch_size; b++) {
-        sequences[b] = {start, input_lengths[b], past_lengths[b], request_types[b]};
+        const int32_t dynamic_length = trtllm4j_rotary_dynamic_length(request_types[b], past_lengths[b], input_lengths[b]);
+        const int grows = trtllm4j_rotary_grows_base(p, dynamic_length);
+        sequences[b] = {start, input_lengths[b], past_lengths[b], request_types[b],
+                        request_types[b] == TRTLLM4J_REQUEST_GENERATION ? long_generation : long_context, grows,
+                        grows ? trtllm4j_rotary_grown_base(p, dynamic_length) : 0.0};
         start += input_lengths[b];
         if (request_types[b] == TRTLLM4J_REQUEST_GENERATION) {
             generation[generation_count++] = b;

@@ -77,12 +77,12 @@ __device__ __forceinline__ int floor_div(int a, int b) {
 
 /* Rotates rows [0, rows) of a shared-memory tile in place; row r is at position first_pos + r. */
 template <typename T, int LD>
-__device__ __forceinline__ void rotate_rows(const step_args &a, T *tile, int rows, int32_t first_pos, int32_t seq_len) {
+__device__ __forceinline__ void rotate_rows(const step_args &a, T *tile, int rows, int32_t first_pos, const seq_meta &sq) {
     const int half = a.rotary_dim / 2;
     for (int idx = threadIdx.x; idx < rows * half; idx += THREADS) {
         int r = idx / half, i = idx - r * half;
         int i0 = a.rope == 1 ? 2 * i : i, i1 = a.rope == 1 ? 2 * i + 1 : i + half;
-        float2 cs = rope_cos_sin(a, seq_len, first_pos + r, i);
+        float2 cs = rope_cos_sin(a, sq, first_pos + r, i);
         T *row = tile + r * LD;
         float x0 = to_float(row[i0]), x1 = to_float(row[i1]);
         row[i0] = from_float<T>(x0 * cs.x - x1 * cs.y);
@@ -106,7 +106,6 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
     const int D = a.head_size, nvec = D / E;
     const int rows = min(BM, sq.input_length - t0);
     const int32_t past = sq.past_length, first_pos = past + t0, last_pos = first_pos + rows - 1;
-    const int32_t seq_len = past + sq.input_length;
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const T *qkv = static_cast<const T *>(a.qkv);
     T *cache = static_cast<T *>(a.kv_cache);
@@ -167,7 +166,7 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
     cp_async_wait<1>();
     __syncthreads();
     if (a.rope) {
-        rotate_rows<T, LD>(a, q_s, rows, first_pos, seq_len);
+        rotate_rows<T, LD>(a, q_s, rows, first_pos, sq);
         __syncthreads();
     }
 
@@ -189,7 +188,7 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
         if (n >= 0) {
             const int new_rows = min(BN, sq.input_length - n * BN);
             if (a.rope) {
-                rotate_rows<T, LD>(a, kb, new_rows, k_base, seq_len);
+                rotate_rows<T, LD>(a, kb, new_rows, k_base, sq);
                 __syncthreads();
             }
             if (writer) {

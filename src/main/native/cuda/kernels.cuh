@@ -11,9 +11,17 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 
-/* Per-sequence bookkeeping in the workspace, copied from the host arrays once per step. */
+#include "rotary.h"
+
+/*
+ * Per-sequence bookkeeping in the workspace, copied from the host arrays once per step, with the
+ * sequence's RoPE rule decided on the host by common/rotary.h: which table, or a grown base.
+ */
 struct seq_meta {
     int32_t token_start, input_length, past_length, request_type;
+    int32_t long_rope;  /* long_rope: this sequence's group uses the long-factor table */
+    int32_t grows_base; /* dynamic NTK past max positions: angles from grown_base, not a table */
+    double grown_base;
 };
 
 /* A context tile: query tokens [first_token, first_token + CONTEXT_TILE) of one sequence. */
@@ -73,13 +81,17 @@ __device__ __forceinline__ int64_t cache_offset(const step_args &a, int b, int k
 }
 
 /*
- * cos and sin of RoPE pair `pair` at position `pos` of a sequence that is `sequence_length` tokens
- * long after this step. The one place every kernel takes RoPE angles from: per-sequence scalings
- * (dynamic NTK, long_rope's choice of table) replace this body, not the kernels.
+ * cos and sin of RoPE pair `pair` at position `pos` of sequence sq: the one place every kernel
+ * takes RoPE angles from, following common/rotary.h as the CPU backend does.
  */
-__device__ __forceinline__ float2 rope_cos_sin(const step_args &a, int32_t sequence_length, int32_t pos, int pair) {
-    (void)sequence_length;
-    return *reinterpret_cast<const float2 *>(a.rotary_cos_sin + ((int64_t)pos * (a.rotary_dim / 2) + pair) * 2);
+__device__ __forceinline__ float2 rope_cos_sin(const step_args &a, const seq_meta &sq, int32_t pos, int pair) {
+    if (sq.grows_base) {
+        float2 cs;
+        trtllm4j_rotary_grown_cos_sin(sq.grown_base, a.rotary_dim, pos, pair, &cs.x, &cs.y);
+        return cs;
+    }
+    const float *table = sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin;
+    return *reinterpret_cast<const float2 *>(table + ((int64_t)pos * (a.rotary_dim / 2) + pair) * 2);
 }
 
 /* The partner of feature i in its RoPE pair and whether i is the pair's first element; -1 when unrotated. */
