@@ -18,7 +18,9 @@ ifneq ($(call is_jdk25,$(JAVA_HOME)),yes)
 endif
 export JAVA_HOME
 
-MVN ?= mvn -B --no-transfer-progress
+# The Maven Wrapper (mvnw) fetches the Maven release that .mvn/wrapper/ names from Maven Central on
+# first use, so Maven need not be installed; MVN=mvn uses an installed Maven instead.
+MVN ?= ./mvnw -B --no-transfer-progress
 JEXTRACT ?= $(shell command -v jextract 2>/dev/null)
 PLATFORM := linux-x86_64
 NATIVE_OUT := target/native/$(PLATFORM)
