@@ -35,14 +35,33 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
+.PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
+        image-context image-cpu image-nvidia check-engine
+
+# Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
+# each requirement that fails prints one line naming what to install, and the check fails after all
+# of them have been tried, so one run names every missing tool. $(call require,TOOL,PACKAGE) requires
+# TOOL on PATH and names the Debian/Ubuntu PACKAGE that provides it; $(require_jdk) the JDK 25.
+check = @missing=; $(1) test -z "$$missing"
+require = command -v $(1) >/dev/null 2>&1 || { \
+  echo "error: trtllm4j needs $(1), which is not installed: apt-get install -y $(2)" >&2; missing=yes; };
+require_jdk = test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
+  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; missing=yes; };
 
 check-jdk:
-	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
-	  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; exit 1; }
+	$(call check,$(require_jdk))
+
+# What build, test and run need (make itself aside): the JDK, Maven (or its wrapper), a C compiler.
+check-tools:
+	$(call check,$(require_jdk) $(call require,$(firstword $(MVN)),maven) $(call require,$(CC),gcc))
+
+check-bench-tools:
+	$(call check,$(call require,python3,python3))
 
 native: $(CPU_LIB)
 
+# Order-only: the check runs first, yet does not make the library out of date.
+$(CPU_LIB): | check-tools
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
@@ -64,17 +83,17 @@ $(BENCH_C): src/bench/c/bench_enqueue.c $(BENCH_LIB) $(CPU_LIB)
 	  -L$(NATIVE_OUT) -ltrtllm4j_cpu -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../native/$(PLATFORM)'
 
 # The C and Python runs first, then JMH; each prints its figures (JMH also to target/jmh-result.json).
-bench: check-jdk native bench-native
+bench: check-tools check-bench-tools native bench-native
 	$(BENCH_C)
 	python3 src/bench/python/bench_enqueue.py $(NATIVE_OUT) $(BENCH_OUT)
 	$(MVN) -P bench -DskipTests verify $(if $(JMH_ARGS),-Djmh.args="$(JMH_ARGS)")
 
-build: check-jdk
+build: check-tools
 	$(MVN) -q package -DskipTests
 
 # Integration tests need a container engine: the script uses the one that answers, or brings up
 # Podman for the run and stops it afterwards.
-test: check-jdk
+test: check-tools
 	scripts/container-engine.sh $(MVN) verify
 
 run: build
