@@ -21,7 +21,9 @@ ifneq ($(call is_jdk25,$(JAVA_HOME)),yes)
 endif
 export JAVA_HOME
 
-MVN ?= mvn -B --no-transfer-progress
+# The Maven Wrapper (mvnw) fetches the Maven release that .mvn/wrapper/ names from Maven Central on
+# first use, so Maven need not be installed; MVN=mvn uses an installed Maven instead.
+MVN ?= ./mvnw -B --no-transfer-progress
 JEXTRACT ?= $(shell command -v jextract 2>/dev/null)
 PLATFORM := linux-x86_64
 NATIVE_OUT := target/native/$(PLATFORM)
@@ -36,12 +38,31 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine gpu-bundle
+.PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
+        image-context image-cpu image-nvidia check-engine gpu-bundle
+
+# Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
+# each requirement that fails prints one line naming what to install, and the check fails after all
+# of them have been tried, so one run names every missing tool. $(call require,TOOL,PACKAGE) requires
+# TOOL on PATH and names the Debian/Ubuntu PACKAGE that provides it; $(require_jdk) the JDK 25.
+check = @missing=; $(1) test -z "$$missing"
+require = command -v $(1) >/dev/null 2>&1 || { \
+  echo "error: trtllm4j needs $(1), which is not installed: apt-get install -y $(2)" >&2; missing=yes; };
+require_jdk = test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
+  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; missing=yes; };
 
 check-jdk:
-	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
-	  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; exit 1; }
+	$(call check,$(require_jdk))
 
+# What build, test and run need (make itself aside): the JDK, Maven (or its wrapper), a C compiler.
+check-tools:
+	$(call check,$(require_jdk) $(call require,$(firstword $(MVN)),maven) $(call require,$(CC),gcc))
+
+check-bench-tools:
+	$(call check,$(call require,python3,python3))
+
+# Order-only: the check runs first, yet does not make the library out of date.
+$(CPU_LIB): | check-tools
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
@@ -103,17 +124,17 @@ $(BENCH_C): src/bench/c/bench_enqueue.c $(BENCH_LIB) $(CPU_LIB)
 
 # The C and Python runs first, then JMH; each prints its figures (JMH also to target/jmh-result.json,
 # with JMH_ARGS too).
-bench: check-jdk native bench-native
+bench: check-tools check-bench-tools native bench-native
 	OMP_NUM_THREADS=$(BENCH_THREADS) $(BENCH_C)
 	OMP_NUM_THREADS=$(BENCH_THREADS) python3 src/bench/python/bench_enqueue.py $(NATIVE_OUT) $(BENCH_OUT)
 	$(MVN) -P bench -DskipTests verify -Dbench.threads=$(BENCH_THREADS) $(if $(JMH_ARGS),-Djmh.args="$(JMH_ARGS)")
 
-build: check-jdk
+build: check-tools
 	$(MVN) -q package -DskipTests
 
 # Integration tests need a container engine: the script uses the one that answers, or brings up
 # Podman for the run and stops it afterwards.
-test: check-jdk
+test: check-tools
 	scripts/container-engine.sh $(MVN) verify
 
 run: build
