@@ -4,6 +4,8 @@
 #   make build     compile Java and the CPU backend, no tests
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
 #   make native    the CPU backend alone (Maven calls this itself)
+#   make native-tensorrt TENSORRT_INCLUDE=...  the tensorrt backend and trtllm4j's GPTAttention TensorRT
+#                  plugin library (needs nvcc and TensorRT 10's headers; see README)
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
 #                  against ONNX Runtime (JMH); BENCHMARKS.md records the figures
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
@@ -33,7 +35,7 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
+.PHONY: build test run bindings native native-tensorrt tensorrt-test bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
 
 check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
@@ -44,6 +46,62 @@ native: $(CPU_LIB)
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
+
+# The tensorrt backend (libtrtllm4j_tensorrt.so) and trtllm4j's GPTAttention TensorRT plugin library
+# (libtrtllm4j_tensorrt_plugin.so), C++17 against TensorRT 10's headers (TENSORRT_INCLUDE: include/ of
+# NVIDIA/TensorRT's release/10.6). Neither links libnvinfer: the backend opens libnvinfer.so.10 at run
+# time (so it loads, and says what is missing, without TensorRT) and the plugin needs only TensorRT's
+# header-only interfaces. Both link the CUDA kernels and the CUDA runtime statically.
+CUDA_HOME ?= /usr/local/cuda
+NVCC ?= $(CUDA_HOME)/bin/nvcc
+CXX := g++
+TENSORRT_INCLUDE ?=
+TRT_OUT := target/native/tensorrt-build
+CXXFLAGS_TENSORRT := -std=c++17 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config \
+                     -Isrc/main/native/common -Isrc/main/native/cuda -Isrc/main/native/tensorrt \
+                     -isystem $(TENSORRT_INCLUDE) -isystem $(CUDA_HOME)/include
+CFLAGS_GPU := -std=c11 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config \
+              -Isrc/main/native/common -Isrc/main/native/cuda -isystem $(CUDA_HOME)/include
+CUDA_LINK := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
+TRT_COMMON_OBJ := $(patsubst src/main/native/%.c,$(TRT_OUT)/%.o,$(COMMON_SRC) src/main/native/cuda/device_runtime.c)
+TRT_SHARED_OBJ := $(TRT_OUT)/tensorrt/plugin_io.o $(TRT_OUT)/tensorrt/field_set.o
+TRT_PLUGIN_OBJ := $(TRT_OUT)/tensorrt/gpt_attention_plugin.o
+TRT_BACKEND_OBJ := $(TRT_OUT)/tensorrt/backend.o $(TRT_OUT)/tensorrt/tensorrt_library.o
+CUDA_KERNEL_SRC := $(filter-out src/main/native/cuda/backend.cu,$(wildcard src/main/native/cuda/*.cu))
+CUDA_KERNELS := $(TRT_OUT)/libtrtllm4j_cuda_kernels.a
+TENSORRT_BACKEND_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt.so
+TENSORRT_PLUGIN_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt_plugin.so
+TRT_HDR := $(COMMON_HDR) $(wildcard src/main/native/cuda/*.h src/main/native/tensorrt/*.h)
+
+native-tensorrt: $(TENSORRT_BACKEND_LIB) $(TENSORRT_PLUGIN_LIB)
+
+check-tensorrt-include:
+	@test -f "$(TENSORRT_INCLUDE)/NvInfer.h" || { \
+	  echo "error: TensorRT 10's headers are needed: make native-tensorrt TENSORRT_INCLUDE=/path/to/TensorRT/include" \
+	       "(include/ of github.com/NVIDIA/TensorRT, branch release/10.6)" >&2; exit 1; }
+
+$(TRT_OUT)/%.o: src/main/native/%.c $(TRT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_GPU) -c -o $@ $<
+
+$(TRT_OUT)/tensorrt/%.o: src/main/native/tensorrt/%.cpp $(TRT_HDR) | check-tensorrt-include
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_TENSORRT) -c -o $@ $<
+
+$(CUDA_KERNELS): $(CUDA_KERNEL_SRC) $(TRT_HDR) $(wildcard src/main/native/cuda/*.cuh)
+	@mkdir -p $(TRT_OUT)/cuda
+	rm -f $@
+	$(foreach cu,$(CUDA_KERNEL_SRC),$(NVCC) $(NVCC_FLAGS) -Xcompiler -fPIC,-fvisibility=hidden -Ijextract-config \
+	  -Isrc/main/native/common -Isrc/main/native/cuda -c -o $(TRT_OUT)/cuda/$(notdir $(cu:.cu=.o)) $(cu) &&) true
+	ar rcs $@ $(patsubst %.cu,$(TRT_OUT)/cuda/%.o,$(notdir $(CUDA_KERNEL_SRC)))
+
+$(TENSORRT_PLUGIN_LIB): $(TRT_PLUGIN_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(CUDA_KERNELS)
+	@mkdir -p $(NATIVE_OUT)
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined
+
+$(TENSORRT_BACKEND_LIB): $(TRT_BACKEND_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ)
+	@mkdir -p $(NATIVE_OUT)
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined
 
 BENCH_OUT := target/bench
 BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so
