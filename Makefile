@@ -35,7 +35,7 @@ COMMON_HDR := $(wildcard src/main/native/common/*.h) jextract-config/trtllm4j.h
 CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
-.PHONY: build test run bindings native native-tensorrt tensorrt-test bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
+.PHONY: build test run bindings native native-tensorrt tensorrt-test check-tensorrt-include bench bench-native check-jdk clean image-context image-cpu image-nvidia check-engine
 
 check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
@@ -95,13 +95,25 @@ $(CUDA_KERNELS): $(CUDA_KERNEL_SRC) $(TRT_HDR) $(wildcard src/main/native/cuda/*
 	  -Isrc/main/native/common -Isrc/main/native/cuda -c -o $(TRT_OUT)/cuda/$(notdir $(cu:.cu=.o)) $(cu) &&) true
 	ar rcs $@ $(patsubst %.cu,$(TRT_OUT)/cuda/%.o,$(notdir $(CUDA_KERNEL_SRC)))
 
+# --exclude-libs: the kernels and the CUDA runtime stay private, so they never stand in for the cuda
+# backend's own copies in a process that loads both.
 $(TENSORRT_PLUGIN_LIB): $(TRT_PLUGIN_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(CUDA_KERNELS)
 	@mkdir -p $(NATIVE_OUT)
-	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
 
 $(TENSORRT_BACKEND_LIB): $(TRT_BACKEND_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ)
 	@mkdir -p $(NATIVE_OUT)
-	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
+
+# The GPU host's test of the tensorrt backend against the cuda and cpu backends (see its header):
+#   target/native/tensorrt-build/tensorrt_backend_test target/native/linux-x86_64 [--bench]
+TENSORRT_TEST := $(TRT_OUT)/tensorrt_backend_test
+
+tensorrt-test: $(TENSORRT_TEST)
+
+$(TENSORRT_TEST): $(wildcard src/test/native/tensorrt/*) $(TRT_HDR) | check-tensorrt-include
+	@mkdir -p $(TRT_OUT)
+	$(CXX) $(CXXFLAGS_TENSORRT) -fvisibility=default -o $@ src/test/native/tensorrt/tensorrt_backend_test.cpp -ldl
 
 BENCH_OUT := target/bench
 BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so

@@ -194,8 +194,9 @@ template <typename F> int32_t symbol(State &s, const char *name, F *function) {
 int32_t initialize_locked(State &s) {
     if (s.initialized) return TRTLLM4J_OK;
     read_options(s);
-    int32_t status = trtllm4j_device_initialize();
-    if (status == TRTLLM4J_OK && s.nvinfer == nullptr) status = open_nvinfer(s);
+    /* TensorRT first: where it is missing, that is what to say, with or without a GPU here. */
+    int32_t status = s.nvinfer == nullptr ? open_nvinfer(s) : TRTLLM4J_OK;
+    if (status == TRTLLM4J_OK) status = trtllm4j_device_initialize();
     int32_t (*version)() = nullptr;
     if (status == TRTLLM4J_OK) status = symbol(s, "getInferLibVersion", &version);
     if (status == TRTLLM4J_OK) status = symbol(s, "createInferBuilder_INTERNAL", &s.create_builder);
