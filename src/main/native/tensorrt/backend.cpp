@@ -76,13 +76,22 @@ int32_t tensorrt_failure(const char *what) {
     } while (0)
 
 /* Host tensors TensorRT hands to the plugin as they are (pinned, so TensorRT-LLM's plugin may copy
-   from them too) and the device int32 tensors only TensorRT-LLM's plugin reads. */
+   from them too) and the device int32 tensors only TensorRT-LLM's plugin reads. Each tensor starts
+   on a 256-byte boundary, as TensorRT asks of tensor addresses. */
 struct Staging {
-    int32_t *host = nullptr;   /* past, request types, host_context_lengths, sequence lengths; then window, sink */
-    int64_t *host64 = nullptr; /* host_runtime_perf_knobs [16], host_context_progress [1] */
-    int32_t *device = nullptr; /* sequence_length, context_lengths, then cache_indirection */
+    static constexpr int64_t kAlign = 256;
+    char *host = nullptr;   /* past, request types, host_context_lengths, sequence lengths, windows, sink, knobs, progress */
+    char *device = nullptr; /* sequence_length, context_lengths, cache_indirection */
     cudaEvent_t copied = nullptr;
-    int32_t batch = 0;
+    int64_t stride = 0;     /* bytes from one [batch] int32 tensor to the next */
+
+    static int64_t aligned(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+    template <typename T> T *host_at(int index) const { return reinterpret_cast<T *>(host + index * stride); }
+    int32_t *windows() const { return host_at<int32_t>(4); }
+    int32_t *sink() const { return host_at<int32_t>(5); }
+    int64_t *knobs() const { return host_at<int64_t>(6); }
+    int64_t *progress() const { return host_at<int64_t>(7); }
+    int32_t *device_at(int index) const { return reinterpret_cast<int32_t *>(device + index * stride); }
 
     Staging() = default;
     Staging(const Staging &) = delete;
@@ -93,7 +102,6 @@ struct Staging {
             cudaEventDestroy(copied);
         }
         cudaFreeHost(host);
-        cudaFreeHost(host64);
         cudaFree(device);
     }
 };
@@ -347,23 +355,22 @@ int32_t load_plan_parts(trtllm4j_plugin &p, const std::vector<uint8_t> &plan) {
 
     auto staging = std::make_unique<Staging>();
     const int64_t batch = p.limits.batch_size;
-    const int64_t host_ints = 4 * batch + p.params.layer_idx + 2;
-    CHECK(cuda_check(cudaHostAlloc(reinterpret_cast<void **>(&staging->host), host_ints * 4, cudaHostAllocDefault),
-                     "cudaHostAlloc for the host tensors"));
-    CHECK(cuda_check(cudaHostAlloc(reinterpret_cast<void **>(&staging->host64), (trtllm4j::kPerfKnobs + 1) * 8,
+    /* Each piece gets a stride that holds the largest: [batch] int32, the per-layer windows, 16 knobs. */
+    staging->stride = Staging::aligned(std::max<int64_t>({batch * 4, (p.params.layer_idx + 1LL) * 4,
+                                                          trtllm4j::kPerfKnobs * 8LL}));
+    CHECK(cuda_check(cudaHostAlloc(reinterpret_cast<void **>(&staging->host), 8 * staging->stride,
                                    cudaHostAllocDefault),
                      "cudaHostAlloc for the host tensors"));
-    const int64_t device_ints = 2 * batch + batch * p.limits.max_seq_len;
-    CHECK(cuda_check(cudaMalloc(reinterpret_cast<void **>(&staging->device), device_ints * 4),
+    const int64_t device_bytes = 2 * staging->stride + batch * p.limits.max_seq_len * 4;
+    CHECK(cuda_check(cudaMalloc(reinterpret_cast<void **>(&staging->device), device_bytes),
                      "cudaMalloc for sequence_length, context_lengths and cache_indirection"));
     /* Beam width 1: every cache_indirection entry is beam 0. */
-    CHECK(cuda_check(cudaMemset(staging->device, 0, device_ints * 4), "cudaMemset of cache_indirection"));
+    CHECK(cuda_check(cudaMemset(staging->device, 0, device_bytes), "cudaMemset of cache_indirection"));
     CHECK(cuda_check(cudaEventCreateWithFlags(&staging->copied, cudaEventDisableTiming), "cudaEventCreate"));
     CHECK(cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize after the staging buffers"));
     /* -1: TensorRT-LLM's "use the default" for every runtime performance knob; 0: no context progress. */
-    for (int i = 0; i < trtllm4j::kPerfKnobs; i++) staging->host64[i] = -1;
-    staging->host64[trtllm4j::kPerfKnobs] = 0;
-    staging->batch = p.limits.batch_size;
+    for (int i = 0; i < trtllm4j::kPerfKnobs; i++) staging->knobs()[i] = -1;
+    *staging->progress() = 0;
     p.staging = std::move(staging);
     return TRTLLM4J_OK;
 }
@@ -439,12 +446,12 @@ int32_t run_step(trtllm4j_plugin &p, const trtllm4j_attention_step &s) {
     const int32_t *types = static_cast<const int32_t *>(s.host_request_types.data);
     /* The previous step's copies out of the pinned buffers must be done before they are rewritten. */
     CHECK(cuda_check(cudaEventSynchronize(staging.copied), "waiting for the previous step's copies"));
-    int32_t *host_past = staging.host;
-    int32_t *host_types = host_past + staging.batch;
-    int32_t *host_context = host_types + staging.batch;
-    int32_t *sequence = host_context + staging.batch;
-    int32_t *windows = sequence + staging.batch;
-    int32_t *sink = windows + p.params.layer_idx + 1;
+    int32_t *host_past = staging.host_at<int32_t>(0);
+    int32_t *host_types = staging.host_at<int32_t>(1);
+    int32_t *host_context = staging.host_at<int32_t>(2);
+    int32_t *sequence = staging.host_at<int32_t>(3);
+    int32_t *windows = staging.windows();
+    int32_t *sink = staging.sink();
     for (int32_t b = 0; b < batch; b++) {
         host_past[b] = past_lengths[b];
         host_types[b] = types[b];
@@ -455,9 +462,9 @@ int32_t run_step(trtllm4j_plugin &p, const trtllm4j_attention_step &s) {
     for (int32_t l = 0; l <= p.params.layer_idx; l++) windows[l] = s.max_attention_window;
     *sink = s.sink_token_length;
     cudaStream_t stream = static_cast<cudaStream_t>(s.stream);
-    int32_t *device_sequence = staging.device;
-    int32_t *device_context = device_sequence + staging.batch;
-    int32_t *cache_indirection = device_context + staging.batch;
+    int32_t *device_sequence = staging.device_at(0);
+    int32_t *device_context = staging.device_at(1);
+    int32_t *cache_indirection = staging.device_at(2);
     CHECK(cuda_check(cudaMemcpyAsync(device_sequence, sequence, batch * 4LL, cudaMemcpyHostToDevice, stream),
                      "copying sequence_length"));
     CHECK(cuda_check(cudaMemcpyAsync(device_context, host_context, batch * 4LL, cudaMemcpyHostToDevice, stream),
@@ -494,8 +501,8 @@ int32_t run_step(trtllm4j_plugin &p, const trtllm4j_attention_step &s) {
     CHECK(bind(p, Input::host_context_lengths, host_context));
     CHECK(bind(p, Input::long_rope_rotary_inv_freq, s.long_rope_rotary_inv_freq.data));
     CHECK(bind(p, Input::long_rope_rotary_cos_sin, s.long_rope_rotary_cos_sin.data));
-    CHECK(bind(p, Input::host_runtime_perf_knobs, staging.host64));
-    CHECK(bind(p, Input::host_context_progress, staging.host64 + trtllm4j::kPerfKnobs));
+    CHECK(bind(p, Input::host_runtime_perf_knobs, staging.knobs()));
+    CHECK(bind(p, Input::host_context_progress, staging.progress()));
     if (!p.context->setTensorAddress("context", s.context.data) ||
         !p.context->setTensorAddress("present_key_value", s.kv_cache.data)) {
         return tensorrt_failure("setTensorAddress of the outputs");
