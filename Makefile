@@ -3,7 +3,8 @@
 #   make test      every test (unit and integration)
 #   make build     compile Java and the CPU backend, no tests
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
-#   make native    the CPU backend alone (Maven calls this itself)
+#   make native    the CPU backend, and the CUDA backend where nvcc is found (Maven calls this itself)
+#   make native-cuda   the CUDA backend alone (needs nvcc: NVCC=/path/to/nvcc)
 #   make native-tensorrt TENSORRT_INCLUDE=...  the tensorrt backend and trtllm4j's GPTAttention TensorRT
 #                  plugin library (needs nvcc and TensorRT 10's headers; see README)
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
@@ -41,11 +42,45 @@ check-jdk:
 	@test "$(call is_jdk25,$(JAVA_HOME))" = yes || { \
 	  echo "error: trtllm4j needs a JDK 25; none at JAVA_HOME=$(JAVA_HOME). Install one (Temurin 25) and set JAVA_HOME." >&2; exit 1; }
 
-native: $(CPU_LIB)
+native: $(CPU_LIB) $(if $(HAVE_NVCC),$(CUDA_LIB))
 
 $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cpu/*.h)
 	@mkdir -p $(NATIVE_OUT)
 	$(CC) $(CFLAGS_NATIVE) -shared -o $@ $(CPU_SRC) $(COMMON_SRC) -lm
+
+# The CUDA backend: nvcc for the kernels, CC for the shared C parts; the CUDA runtime is linked
+# statically so that the library needs only the NVIDIA driver. Built by `make native` where nvcc is
+# found; `make native-cuda` insists on it.
+NVCC ?= nvcc
+HAVE_NVCC := $(shell command -v $(NVCC) 2>/dev/null)
+CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+NVCCFLAGS := -std=c++17 -O3 $(CUDA_ARCHS) -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra -Werror all-warnings \
+             -Xptxas -warn-spills -Ijextract-config -Isrc/main/native/common -Isrc/main/native/cuda
+CUDA_OBJ := target/native-obj/cuda
+CUDA_SRC := $(wildcard src/main/native/cuda/*.cu)
+CUDA_HDR := $(wildcard src/main/native/cuda/*.h src/main/native/cuda/*.cuh)
+CUDA_OBJS := $(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)) \
+             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC))
+CUDA_LIB := $(NATIVE_OUT)/libtrtllm4j_cuda.so
+
+.PHONY: native-cuda check-nvcc
+check-nvcc:
+	@test -n "$(HAVE_NVCC)" || { \
+	  echo "error: the CUDA backend needs nvcc (CUDA 12.8 or newer); none found as NVCC=$(NVCC). Install the CUDA toolkit or pass NVCC=/path/to/nvcc" >&2; exit 1; }
+
+native-cuda: check-nvcc $(CUDA_LIB)
+
+$(CUDA_OBJ)/%.o: src/main/native/cuda/%.cu $(CUDA_HDR) $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
+
+$(CUDA_OBJ)/common_%.o: src/main/native/common/%.c $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(CC) -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config -Isrc/main/native/common -c -o $@ $<
+
+$(CUDA_LIB): $(CUDA_OBJS)
+	@mkdir -p $(NATIVE_OUT)
+	$(NVCC) $(CUDA_ARCHS) -shared -cudart static -o $@ $(CUDA_OBJS) -Xlinker --exclude-libs,ALL -ldl
 
 # The tensorrt backend (libtrtllm4j_tensorrt.so) and trtllm4j's GPTAttention TensorRT plugin library
 # (libtrtllm4j_tensorrt_plugin.so), C++17 against TensorRT 10's headers (TENSORRT_INCLUDE: include/ of
@@ -53,7 +88,6 @@ $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cp
 # time (so it loads, and says what is missing, without TensorRT) and the plugin needs only TensorRT's
 # header-only interfaces. Both link the CUDA kernels and the CUDA runtime statically.
 CUDA_HOME ?= /usr/local/cuda
-NVCC ?= $(CUDA_HOME)/bin/nvcc
 CXX := g++
 TENSORRT_INCLUDE ?=
 TRT_OUT := target/native/tensorrt-build
@@ -67,20 +101,22 @@ TRT_COMMON_OBJ := $(patsubst src/main/native/%.c,$(TRT_OUT)/%.o,$(COMMON_SRC) sr
 TRT_SHARED_OBJ := $(TRT_OUT)/tensorrt/plugin_io.o $(TRT_OUT)/tensorrt/field_set.o
 TRT_PLUGIN_OBJ := $(TRT_OUT)/tensorrt/gpt_attention_plugin.o
 TRT_BACKEND_OBJ := $(TRT_OUT)/tensorrt/backend.o $(TRT_OUT)/tensorrt/tensorrt_library.o
-CUDA_KERNEL_SRC := $(filter-out src/main/native/cuda/backend.cu,$(wildcard src/main/native/cuda/*.cu))
+# The cuda backend's kernel objects, all but its function table, in an archive for the plugin library.
 CUDA_KERNELS := $(TRT_OUT)/libtrtllm4j_cuda_kernels.a
 TENSORRT_BACKEND_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt.so
 TENSORRT_PLUGIN_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt_plugin.so
 TRT_HDR := $(COMMON_HDR) $(wildcard src/main/native/cuda/*.h src/main/native/tensorrt/*.h)
 
-native-tensorrt: $(TENSORRT_BACKEND_LIB) $(TENSORRT_PLUGIN_LIB)
+native-tensorrt: check-nvcc $(TENSORRT_BACKEND_LIB) $(TENSORRT_PLUGIN_LIB)
 
 check-tensorrt-include:
+	@test -f "$(CUDA_HOME)/include/cuda_runtime_api.h" || { \
+	  echo "error: the CUDA toolkit's headers are not in CUDA_HOME=$(CUDA_HOME): pass CUDA_HOME=/path/to/cuda" >&2; exit 1; }
 	@test -f "$(TENSORRT_INCLUDE)/NvInfer.h" || { \
 	  echo "error: TensorRT 10's headers are needed: make native-tensorrt TENSORRT_INCLUDE=/path/to/TensorRT/include" \
 	       "(include/ of github.com/NVIDIA/TensorRT, branch release/10.6)" >&2; exit 1; }
 
-$(TRT_OUT)/%.o: src/main/native/%.c $(TRT_HDR)
+$(TRT_OUT)/%.o: src/main/native/%.c $(TRT_HDR) | check-tensorrt-include
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_GPU) -c -o $@ $<
 
@@ -88,12 +124,10 @@ $(TRT_OUT)/tensorrt/%.o: src/main/native/tensorrt/%.cpp $(TRT_HDR) | check-tenso
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_TENSORRT) -c -o $@ $<
 
-$(CUDA_KERNELS): $(CUDA_KERNEL_SRC) $(TRT_HDR) $(wildcard src/main/native/cuda/*.cuh)
-	@mkdir -p $(TRT_OUT)/cuda
+$(CUDA_KERNELS): $(filter-out $(CUDA_OBJ)/backend.o,$(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)))
+	@mkdir -p $(TRT_OUT)
 	rm -f $@
-	$(foreach cu,$(CUDA_KERNEL_SRC),$(NVCC) $(NVCC_FLAGS) -Xcompiler -fPIC,-fvisibility=hidden -Ijextract-config \
-	  -Isrc/main/native/common -Isrc/main/native/cuda -c -o $(TRT_OUT)/cuda/$(notdir $(cu:.cu=.o)) $(cu) &&) true
-	ar rcs $@ $(patsubst %.cu,$(TRT_OUT)/cuda/%.o,$(notdir $(CUDA_KERNEL_SRC)))
+	ar rcs $@ $^
 
 # --exclude-libs: the kernels and the CUDA runtime stay private, so they never stand in for the cuda
 # backend's own copies in a process that loads both.

@@ -8,46 +8,12 @@
 #include "plugin_params.h"
 #include "status.h"
 #include "step_check.h"
+#include "supported.h"
 
 struct trtllm4j_plugin {
     trtllm4j_params params;
     int threads;
 };
-
-#define UNSUPPORTED_IF(condition, ...)                                         \
-    do {                                                                       \
-        if (condition) return trtllm4j_fail(TRTLLM4J_UNSUPPORTED, __VA_ARGS__); \
-    } while (0)
-
-/* Valid TensorRT-LLM configurations that this backend does not implement. */
-static int32_t check_supported(const trtllm4j_params *p) {
-    UNSUPPORTED_IF(p->paged_kv_cache, "paged_kv_cache = 1: the cpu backend keeps a contiguous KV cache");
-    UNSUPPORTED_IF(!p->remove_input_padding, "remove_input_padding = 0: the cpu backend takes packed tokens");
-    UNSUPPORTED_IF(!p->use_cache, "use_cache = 0: the cpu backend always writes the KV cache");
-    UNSUPPORTED_IF(p->kv_cache_quant_mode != 0, "kv_cache_quant_mode = %d: the cpu backend stores the KV cache in type_id",
-                   p->kv_cache_quant_mode);
-    UNSUPPORTED_IF(p->position_embedding_type == POS_RELATIVE || p->position_embedding_type == POS_CHATGLM ||
-                       p->position_embedding_type == POS_ROPE_M,
-                   "position_embedding_type = %d: the cpu backend implements learned_absolute, rope_gptj, "
-                   "rope_gpt_neox, long_rope, yarn, alibi and alibi_with_scale",
-                   p->position_embedding_type);
-    UNSUPPORTED_IF(p->rotary_embedding_scale_type == SCALE_MROPE, "rotary_embedding_scale_type = mrope: not on the cpu backend");
-    UNSUPPORTED_IF(p->mask_type != MASK_CAUSAL && p->mask_type != MASK_SLIDING_WINDOW_CAUSAL,
-                   "mask_type = %d: the cpu backend implements causal and sliding_window_causal", p->mask_type);
-    UNSUPPORTED_IF(p->unfuse_qkv_gemm, "unfuse_qkv_gemm = 1: the cpu backend takes one packed qkv");
-    UNSUPPORTED_IF(p->qkv_bias_enabled, "qkv_bias_enabled = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->do_cross_attention, "do_cross_attention = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->has_full_attention_mask, "has_full_attention_mask = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->is_spec_decoding_enabled, "is_spec_decoding_enabled = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->use_logn_scaling, "use_logn_scaling = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->skip_attn, "skip_attn = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->fuse_fp4_quant, "fuse_fp4_quant = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->pos_shift_enabled, "pos_shift_enabled = 1: not on the cpu backend");
-    UNSUPPORTED_IF(p->cp_size > 1, "cp_size = %d: context parallelism is not on the cpu backend", p->cp_size);
-    UNSUPPORTED_IF(p->vision_length > 0, "vision_length = %d: CogVLM attention is not on the cpu backend",
-                   p->vision_length);
-    return TRTLLM4J_OK;
-}
 
 static const char *describe(void) {
     static _Thread_local char text[160]; /* per thread: callers may race */
@@ -67,7 +33,7 @@ static int32_t create(const trtllm4j_plugin_field_collection *fields, trtllm4j_p
     *out = NULL;
     trtllm4j_params params;
     int32_t status = trtllm4j_params_parse(fields, &params);
-    if (status == TRTLLM4J_OK) status = check_supported(&params);
+    if (status == TRTLLM4J_OK) status = trtllm4j_check_supported(&params, "cpu");
     if (status != TRTLLM4J_OK) return status;
     trtllm4j_plugin *plugin = malloc(sizeof *plugin);
     if (plugin == NULL) {

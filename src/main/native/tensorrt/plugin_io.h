@@ -59,8 +59,9 @@ bool input_on_host(Input input);
 constexpr int32_t kPerfKnobs = 16; /* TensorRT-LLM's host_runtime_perf_knobs holds 16 int64 */
 
 /*
- * Valid TensorRT-LLM configurations outside packed tokens with a contiguous KV cache, which neither
- * the network nor trtllm4j's kernels wire: TRTLLM4J_UNSUPPORTED naming the field, else TRTLLM4J_OK.
+ * Valid TensorRT-LLM configurations that neither the network (packed tokens, a contiguous KV cache)
+ * nor trtllm4j's kernels implement: the cuda backend's list (supported.h) and the inputs and outputs
+ * the network does not wire. TRTLLM4J_UNSUPPORTED naming the field, else TRTLLM4J_OK.
  */
 int32_t check_supported(const trtllm4j_params &params);
 

@@ -1,0 +1,514 @@
+/*
+ * The CUDA attention step: bookkeeping into the workspace, then up to four launches on the step's
+ * stream. Context requests in float16 and bfloat16 run on tensor cores (context_mma.cu), which also
+ * write their new tokens' K and V; float32 context requests take a simpler SIMT kernel. Generation
+ * requests write their token's K and V with a tiny kernel, then run a split-K (flash-decoding) kernel
+ * that reads each cache entry once for all the query heads of its KV group, and a reduction.
+ */
+#include <algorithm>
+#include <cmath>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "cuda_attention.h"
+#include "kernels.cuh"
+#include "status.h"
+
+namespace {
+
+enum {
+    DECODE_THREADS = 128,
+    DECODE_CHUNK = 128, /* keys per pass of a decode block; one per thread for the logits */
+    MAX_SPLITS = 16,    /* decode blocks per (sequence, KV head) */
+    ALIGN = 256
+};
+
+int64_t aligned(int64_t bytes) {
+    return (bytes + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Where things lie in the workspace: bookkeeping (copied in one piece), then the decode partials. */
+struct workspace_layout {
+    int64_t sequences, tiles, generation, copied, partials, total;
+};
+
+int max_splits(const trtllm4j_attention_step *s) {
+    return (int)std::min<int64_t>(MAX_SPLITS, ((int64_t)s->max_seq_len + DECODE_CHUNK - 1) / DECODE_CHUNK);
+}
+
+workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
+    workspace_layout w;
+    w.sequences = 0;
+    w.tiles = aligned((int64_t)s->batch_size * sizeof(seq_meta));
+    /* A context tile holds at least one token, so num_tokens bounds their count. */
+    w.generation = w.tiles + aligned((int64_t)s->num_tokens * sizeof(context_tile));
+    w.copied = w.generation + (int64_t)s->batch_size * 4;
+    w.partials = aligned(w.copied);
+    int64_t generation = std::min<int64_t>(s->batch_size, s->num_tokens);
+    w.total = w.partials + generation * p->num_heads * max_splits(s) * (int64_t)(p->head_size + 2) * 4;
+    return w;
+}
+
+/* ---- generation: new K and V into the cache ---------------------------------------------------- */
+
+/* Rotates and writes K, and writes V, of every token whose request type is in type_mask. */
+template <typename T>
+__global__ void write_new_kv_kernel(const step_args a, int batch_size, int type_mask) {
+    const int64_t token = blockIdx.x;
+    const int g = blockIdx.y;
+    int lo = 0, hi = batch_size - 1; /* the last sequence starting at or before token */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (a.sequences[mid].token_start <= token) lo = mid;
+        else hi = mid - 1;
+    }
+    const seq_meta sq = a.sequences[lo];
+    if (!(type_mask & (1 << sq.request_type))) return;
+    const int32_t pos = sq.past_length + (int32_t)(token - sq.token_start);
+    const T *k = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + g);
+    const T *v = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + a.num_kv_heads + g);
+    T *cache = static_cast<T *>(a.kv_cache);
+    for (int i = threadIdx.x; i < a.head_size; i += blockDim.x) {
+        float x = to_float(k[i]);
+        int pair;
+        bool first;
+        int partner = rope_partner(a, i, &pair, &first);
+        if (partner >= 0) {
+            x = rope_rotate(x, to_float(k[partner]), first, rope_cos_sin(a, sq.past_length + sq.input_length, pos, pair));
+        }
+        cache[cache_offset(a, lo, 0, g, pos) + i] = from_float<T>(x);
+        cache[cache_offset(a, lo, 1, g, pos) + i] = v[i];
+    }
+}
+
+/* ---- generation: split-K attention ------------------------------------------------------------ */
+
+/* Keys a query at pos sees, in order: the sinks [0, sink_end), then [window_start, pos]. */
+struct key_range {
+    int32_t sink_end, window_start, count;
+    __host__ __device__ key_range(int32_t pos, int32_t window, int32_t sinks) {
+        window_start = pos - (window - sinks) + 1;
+        sink_end = sinks;
+        if (window_start <= sinks) window_start = sink_end = 0;
+        count = sink_end + pos + 1 - window_start;
+    }
+    __host__ __device__ int32_t at(int32_t i) const {
+        return i < sink_end ? i : window_start + (i - sink_end);
+    }
+};
+
+/*
+ * One block: one generation sequence, one KV head, up to NG of its query heads, and one split of the
+ * keys the token sees. Each thread takes one key for Q K^T (a whole row, 16 bytes at a time, against
+ * the NG queries in shared memory); then threads take 16-byte columns of V. Writes the split's
+ * unnormalised output, running maximum and sum per head to partials.
+ */
+template <typename T, int NG>
+__global__ void __launch_bounds__(DECODE_THREADS)
+decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, int splits, float *__restrict__ partials) {
+    constexpr int E = vec_width<T>::value;
+    __shared__ __align__(16) float q_s[NG][256];
+    __shared__ __align__(16) float out_s[NG][256];
+    __shared__ float w_s[NG][DECODE_CHUNK];
+    __shared__ float max_s[NG], sum_s[NG], correction_s[NG];
+
+    const int split = blockIdx.x;
+    const int head_blocks = (a.group + NG - 1) / NG;
+    const int g = blockIdx.y / head_blocks;
+    const int first_head = g * a.group + (blockIdx.y % head_blocks) * NG;
+    const int heads = min(NG, (g + 1) * a.group - first_head);
+    const int b = generation[blockIdx.z];
+    const seq_meta sq = a.sequences[b];
+    const int32_t pos = sq.past_length;
+    const int D = a.head_size, tid = threadIdx.x;
+    const T *qkv = static_cast<const T *>(a.qkv);
+    const T *cache = static_cast<const T *>(a.kv_cache);
+
+    const key_range keys(pos, a.window, a.sinks);
+    const int32_t per_split = ((keys.count + DECODE_CHUNK - 1) / DECODE_CHUNK + splits - 1) / splits * DECODE_CHUNK;
+    const int32_t begin = split * per_split, end = min(keys.count, begin + per_split);
+    float *part = partials + (((int64_t)blockIdx.z * a.num_heads + first_head) * splits + split) * (D + 2);
+    const int64_t head_stride = (int64_t)splits * (D + 2);
+    if (begin >= end) {
+        if (tid < heads) {
+            part[tid * head_stride + D] = -INFINITY;
+            part[tid * head_stride + D + 1] = 0.0f;
+        }
+        return;
+    }
+
+    for (int idx = tid; idx < NG * D; idx += DECODE_THREADS) {
+        int hq = idx / D, i = idx - hq * D;
+        float x = 0.0f;
+        if (hq < heads) {
+            const T *q = qkv + qkv_offset(a, sq.token_start, first_head + hq);
+            x = to_float(q[i]);
+            int pair;
+            bool first;
+            int partner = rope_partner(a, i, &pair, &first);
+            if (partner >= 0) x = rope_rotate(x, to_float(q[partner]), first, rope_cos_sin(a, pos + 1, pos, pair));
+            if (a.plain) x *= a.scale; /* plain logits are (q * scale) . k, as on the CPU */
+        }
+        q_s[hq][i] = x;
+        out_s[hq][i] = 0.0f;
+    }
+    if (tid < NG) {
+        max_s[tid] = -INFINITY;
+        sum_s[tid] = 0.0f;
+    }
+    float slope[NG];
+#pragma unroll
+    for (int hq = 0; hq < NG; hq++) slope[hq] = a.alibi != ALIBI_NONE && hq < heads ? a.alibi_slopes[first_head + hq] : 0.0f;
+    __syncthreads();
+
+    const int vectors = D / E;
+    const int key_groups = DECODE_THREADS / vectors; /* threads of the P V pass: key_groups x vectors */
+    const int key_group = tid / vectors, column = tid - key_group * vectors;
+    float acc[NG][E];
+#pragma unroll
+    for (int hq = 0; hq < NG; hq++) {
+#pragma unroll
+        for (int e = 0; e < E; e++) acc[hq][e] = 0.0f;
+    }
+
+    for (int32_t c0 = begin; c0 < end; c0 += DECODE_CHUNK) {
+        const int n = min(DECODE_CHUNK, end - c0);
+        if (tid < n) {
+            const int32_t j = keys.at(c0 + tid);
+            const T *k = cache + cache_offset(a, b, 0, g, j);
+            float dot[NG];
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) dot[hq] = 0.0f;
+#pragma unroll 4
+            for (int v = 0; v < vectors; v++) {
+                float kv[E];
+                load_vec(k + v * E, kv);
+#pragma unroll
+                for (int hq = 0; hq < NG; hq++) {
+#pragma unroll
+                    for (int e = 0; e < E; e++) dot[hq] += q_s[hq][v * E + e] * kv[e];
+                }
+            }
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) {
+                w_s[hq][tid] = hq >= heads ? -INFINITY : a.plain ? dot[hq] : attention_logit(a, dot[hq], slope[hq], j, pos);
+            }
+        } else {
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) w_s[hq][tid] = -INFINITY;
+        }
+        __syncthreads();
+
+        /* Online softmax: warp w updates heads w, w + 4, ... over the chunk. */
+        for (int hq = tid / 32; hq < NG; hq += DECODE_THREADS / 32) {
+            const int lane = tid % 32;
+            float x[DECODE_CHUNK / 32], chunk_max = -INFINITY;
+#pragma unroll
+            for (int i = 0; i < DECODE_CHUNK / 32; i++) {
+                x[i] = w_s[hq][lane + 32 * i];
+                chunk_max = fmaxf(chunk_max, x[i]);
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
+            const float old_max = max_s[hq], new_max = fmaxf(old_max, chunk_max);
+            float total = 0.0f;
+#pragma unroll
+            for (int i = 0; i < DECODE_CHUNK / 32; i++) {
+                float w = new_max == -INFINITY ? 0.0f : expf(x[i] - new_max);
+                w_s[hq][lane + 32 * i] = w;
+                total += w;
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o /= 2) total += __shfl_xor_sync(0xffffffffu, total, o);
+            __syncwarp();
+            if (lane == 0) {
+                const float correction = new_max == -INFINITY ? 1.0f : expf(old_max - new_max);
+                correction_s[hq] = correction;
+                sum_s[hq] = sum_s[hq] * correction + total;
+                max_s[hq] = new_max;
+            }
+        }
+        __syncthreads();
+
+        if (key_group < key_groups) {
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) {
+                const float correction = correction_s[hq];
+#pragma unroll
+                for (int e = 0; e < E; e++) acc[hq][e] *= correction;
+            }
+            for (int kk = key_group; kk < n; kk += key_groups) {
+                float vv[E];
+                load_vec(cache + cache_offset(a, b, 1, g, keys.at(c0 + kk)) + column * E, vv);
+#pragma unroll
+                for (int hq = 0; hq < NG; hq++) {
+                    const float w = w_s[hq][kk];
+#pragma unroll
+                    for (int e = 0; e < E; e++) acc[hq][e] += w * vv[e];
+                }
+            }
+        }
+        __syncthreads();
+    }
+
+    if (key_group < key_groups) {
+#pragma unroll
+        for (int hq = 0; hq < NG; hq++) {
+            if (hq >= heads) break;
+#pragma unroll
+            for (int e = 0; e < E; e++) atomicAdd(&out_s[hq][column * E + e], acc[hq][e]);
+        }
+    }
+    __syncthreads();
+    for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
+        int hq = idx / D, i = idx - hq * D;
+        part[hq * head_stride + i] = out_s[hq][i];
+    }
+    if (tid < heads) {
+        part[tid * head_stride + D] = max_s[tid];
+        part[tid * head_stride + D + 1] = sum_s[tid];
+    }
+}
+
+/* Combines the splits of one (generation sequence, query head) into its output row. */
+template <typename T>
+__global__ void decode_reduce_kernel(const step_args a, const int32_t *__restrict__ generation, int splits,
+                                     const float *__restrict__ partials) {
+    const int h = blockIdx.y, D = a.head_size;
+    const float *part = partials + ((int64_t)blockIdx.z * a.num_heads + h) * splits * (D + 2);
+    const seq_meta sq = a.sequences[generation[blockIdx.z]];
+    float top = -INFINITY;
+    for (int s = 0; s < splits; s++) top = fmaxf(top, part[s * (D + 2) + D]);
+    float sum = 0.0f;
+    for (int s = 0; s < splits; s++) {
+        float m = part[s * (D + 2) + D];
+        if (m != -INFINITY) sum += expf(m - top) * part[s * (D + 2) + D + 1];
+    }
+    T *out = static_cast<T *>(a.context) + ((int64_t)sq.token_start * a.num_heads + h) * D;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        float value = 0.0f;
+        for (int s = 0; s < splits; s++) {
+            float m = part[s * (D + 2) + D];
+            if (m != -INFINITY) value += expf(m - top) * part[s * (D + 2) + i];
+        }
+        out[i] = from_float<T>(value / sum);
+    }
+}
+
+/* ---- float32 context: SIMT, one warp per query row, keys from the cache (written just before) ------------------------- */
+
+enum { SIMT_WARPS = 8, SIMT_FEATURES = 8 /* head_size / 32, rounded up */ };
+
+__global__ void __launch_bounds__(SIMT_WARPS * 32, 1) context_simt_kernel(const step_args a, const context_tile *__restrict__ tiles) {
+    const context_tile tile = tiles[blockIdx.x];
+    const seq_meta sq = a.sequences[tile.sequence];
+    const int h = blockIdx.y, g = h / a.group, D = a.head_size;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int rows = min((int)CONTEXT_TILE, sq.input_length - tile.first_token);
+    const float *qkv = static_cast<const float *>(a.qkv);
+    const float *cache = static_cast<const float *>(a.kv_cache);
+    const float slope = a.alibi != ALIBI_NONE ? a.alibi_slopes[h] : 0.0f;
+
+    for (int r = warp; r < rows; r += SIMT_WARPS) {
+        const int32_t t = tile.first_token + r, pos = sq.past_length + t;
+        const float *qrow = qkv + qkv_offset(a, sq.token_start + t, h);
+        float q[SIMT_FEATURES], acc[SIMT_FEATURES];
+#pragma unroll
+        for (int k = 0; k < SIMT_FEATURES; k++) {
+            const int i = lane + 32 * k;
+            q[k] = acc[k] = 0.0f;
+            if (i >= D) continue;
+            float x = to_float(qrow[i]);
+            int pair;
+            bool first;
+            int partner = rope_partner(a, i, &pair, &first);
+            if (partner >= 0) {
+                x = rope_rotate(x, to_float(qrow[partner]), first,
+                                rope_cos_sin(a, sq.past_length + sq.input_length, pos, pair));
+            }
+            q[k] = a.plain ? x * a.scale : x;
+        }
+        const key_range keys(pos, a.window, a.sinks);
+        float running_max = -INFINITY, sum = 0.0f;
+        for (int32_t n = 0; n < keys.count; n++) {
+            const int32_t j = keys.at(n);
+            const float *k = cache + cache_offset(a, tile.sequence, 0, g, j);
+            const float *v = cache + cache_offset(a, tile.sequence, 1, g, j);
+            float dot = 0.0f;
+#pragma unroll
+            for (int f = 0; f < SIMT_FEATURES; f++) {
+                if (lane + 32 * f < D) dot += q[f] * to_float(k[lane + 32 * f]);
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+            const float x = a.plain ? dot : attention_logit(a, dot, slope, j, pos);
+            const float new_max = fmaxf(running_max, x);
+            const float correction = expf(running_max - new_max), w = expf(x - new_max);
+            sum = sum * correction + w;
+            running_max = new_max;
+#pragma unroll
+            for (int f = 0; f < SIMT_FEATURES; f++) {
+                if (lane + 32 * f < D) acc[f] = acc[f] * correction + w * to_float(v[lane + 32 * f]);
+            }
+        }
+        float *out = static_cast<float *>(a.context) + ((int64_t)(sq.token_start + t) * a.num_heads + h) * D;
+#pragma unroll
+        for (int f = 0; f < SIMT_FEATURES; f++) {
+            if (lane + 32 * f < D) out[lane + 32 * f] = acc[f] / sum;
+        }
+    }
+}
+
+/* ---- launches ------------------------------------------------------------------------------- */
+
+int32_t cuda_failure(const char *what, cudaError_t error) {
+    return trtllm4j_fail(TRTLLM4J_INTERNAL_ERROR, "%s: %s (%s)", what, cudaGetErrorString(error), cudaGetErrorName(error));
+}
+
+template <typename T, int NG>
+cudaError_t launch_decode(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
+                          cudaStream_t stream) {
+    dim3 grid(splits, a.num_kv_heads * ((a.group + NG - 1) / NG), count);
+    decode_split_kernel<T, NG><<<grid, DECODE_THREADS, 0, stream>>>(a, generation, splits, partials);
+    cudaError_t status = cudaGetLastError();
+    if (status != cudaSuccess) return status;
+    decode_reduce_kernel<T><<<dim3(1, a.num_heads, count), 128, 0, stream>>>(a, generation, splits, partials);
+    return cudaGetLastError();
+}
+
+template <typename T>
+int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_id, const context_tile *tiles,
+            int tile_count, const int32_t *generation, int generation_count, int splits, float *partials,
+            cudaStream_t stream) {
+    const bool fp32 = type_id == TRTLLM4J_FLOAT32;
+    if (generation_count > 0 || (fp32 && tile_count > 0)) {
+        int mask = (generation_count > 0 ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
+                   (fp32 && tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
+        write_new_kv_kernel<T><<<dim3(s->num_tokens, a.num_kv_heads), 128, 0, stream>>>(a, s->batch_size, mask);
+        cudaError_t status = cudaGetLastError();
+        if (status != cudaSuccess) return cuda_failure("write_new_kv_kernel launch", status);
+    }
+    if (tile_count > 0) {
+        cudaError_t status;
+        if constexpr (std::is_same_v<T, float>) {
+            context_simt_kernel<<<dim3(tile_count, a.num_heads), SIMT_WARPS * 32, 0, stream>>>(a, tiles);
+            status = cudaGetLastError();
+        } else {
+            status = launch_context_mma(a, type_id, tiles, tile_count, stream);
+        }
+        if (status != cudaSuccess) return cuda_failure(fp32 ? "context_simt_kernel launch" : "context_mma_kernel launch", status);
+    }
+    if (generation_count > 0) {
+        const int group = std::min(a.group, 8);
+        cudaError_t status;
+        if (group == 1) status = launch_decode<T, 1>(a, generation, generation_count, splits, partials, stream);
+        else if (group == 2) status = launch_decode<T, 2>(a, generation, generation_count, splits, partials, stream);
+        else if (group <= 4) status = launch_decode<T, 4>(a, generation, generation_count, splits, partials, stream);
+        else status = launch_decode<T, 8>(a, generation, generation_count, splits, partials, stream);
+        if (status != cudaSuccess) return cuda_failure("decode kernels launch", status);
+    }
+    return TRTLLM4J_OK;
+}
+
+bool aligned16(const void *p) {
+    return ((uintptr_t)p & 15) == 0;
+}
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) int64_t
+trtllm4j_cuda_workspace_size(const trtllm4j_params *params, const trtllm4j_attention_step *step) {
+    return layout_of(params, step).total;
+}
+
+extern "C" __attribute__((visibility("default"))) int32_t
+trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
+    const struct {
+        const char *name;
+        const void *data;
+    } tensors[] = {{"qkv", s->qkv.data}, {"kv_cache", s->kv_cache.data}, {"context", s->context.data}};
+    for (const auto &t : tensors) {
+        if (!aligned16(t.data)) {
+            return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "%s: device address %p is not 16-byte aligned", t.name, t.data);
+        }
+    }
+    const workspace_layout w = layout_of(p, s);
+    const int32_t *input_lengths = static_cast<const int32_t *>(s->input_lengths.data);
+    const int32_t *past_lengths = static_cast<const int32_t *>(s->past_lengths.data);
+    const int32_t *request_types = static_cast<const int32_t *>(s->host_request_types.data);
+
+    /*
+     * The bookkeeping goes to the device in one copy from pageable host memory: cudaMemcpyAsync
+     * copies such a source into the driver's own staging memory before it returns, so the caller's
+     * arrays (valid only during this call) and this vector may go right after, and the copy stays
+     * ordered on the stream before the kernels.
+     */
+    std::vector<unsigned char> staged;
+    try {
+        staged.assign(w.copied, 0);
+    } catch (const std::bad_alloc &) {
+        return trtllm4j_fail(TRTLLM4J_OUT_OF_MEMORY, "enqueue: no host memory for %lld bytes of bookkeeping", (long long)w.copied);
+    }
+    seq_meta *sequences = reinterpret_cast<seq_meta *>(staged.data() + w.sequences);
+    context_tile *tiles = reinterpret_cast<context_tile *>(staged.data() + w.tiles);
+    int32_t *generation = reinterpret_cast<int32_t *>(staged.data() + w.generation);
+    int tile_count = 0, generation_count = 0;
+    int32_t start = 0, most_keys = 1;
+    for (int b = 0; b < s->batch_size; b++) {
+        sequences[b] = {start, input_lengths[b], past_lengths[b], request_types[b]};
+        start += input_lengths[b];
+        if (request_types[b] == TRTLLM4J_REQUEST_GENERATION) {
+            generation[generation_count++] = b;
+            most_keys = std::max(most_keys, key_range(past_lengths[b], s->max_attention_window, s->sink_token_length).count);
+        } else {
+            for (int32_t t0 = 0; t0 < input_lengths[b]; t0 += CONTEXT_TILE) tiles[tile_count++] = {b, t0};
+        }
+    }
+    /* Tiles later in their sequence see more keys: start them first. */
+    std::sort(tiles, tiles + tile_count, [&](const context_tile &x, const context_tile &y) {
+        return past_lengths[x.sequence] + x.first_token > past_lengths[y.sequence] + y.first_token;
+    });
+    const int splits = std::min(max_splits(s), (most_keys + DECODE_CHUNK - 1) / DECODE_CHUNK);
+
+    cudaStream_t stream = static_cast<cudaStream_t>(s->stream);
+    unsigned char *workspace = static_cast<unsigned char *>(s->workspace.data);
+    cudaError_t status = cudaMemcpyAsync(workspace, staged.data(), w.copied, cudaMemcpyHostToDevice, stream);
+    if (status != cudaSuccess) return cuda_failure("cudaMemcpyAsync of the step's bookkeeping", status);
+
+    step_args a;
+    a.qkv = s->qkv.data;
+    a.kv_cache = s->kv_cache.data;
+    a.context = s->context.data;
+    a.rotary_cos_sin = static_cast<const float *>(s->rotary_cos_sin.data);
+    a.long_rope_rotary_cos_sin = static_cast<const float *>(s->long_rope_rotary_cos_sin.data);
+    a.alibi_slopes = static_cast<const float *>(s->alibi_slopes.data);
+    a.sequences = reinterpret_cast<const seq_meta *>(workspace + w.sequences);
+    a.num_heads = p->num_heads;
+    a.num_kv_heads = p->num_kv_heads;
+    a.group = p->num_heads / p->num_kv_heads;
+    a.head_size = p->head_size;
+    a.rope = !trtllm4j_is_rope(p->position_embedding_type) ? 0 : p->position_embedding_type == POS_ROPE_GPTJ ? 1 : 2;
+    a.rotary_dim = a.rope ? p->rotary_embedding_dim : 0;
+    a.alibi = p->position_embedding_type == POS_ALIBI ? ALIBI_PLAIN
+              : p->position_embedding_type == POS_ALIBI_WITH_SCALE ? ALIBI_WITH_SCALE
+                                                                   : ALIBI_NONE;
+    a.scale = 1.0f / (p->q_scaling * sqrtf((float)p->head_size));
+    a.softcap = p->attn_logit_softcapping_scale;
+    a.plain = a.alibi == ALIBI_NONE && !(a.softcap > 0);
+    a.max_seq_len = s->max_seq_len;
+    a.window = s->max_attention_window;
+    a.sinks = s->sink_token_length;
+
+    const context_tile *device_tiles = reinterpret_cast<const context_tile *>(workspace + w.tiles);
+    const int32_t *device_generation = reinterpret_cast<const int32_t *>(workspace + w.generation);
+    float *partials = reinterpret_cast<float *>(workspace + w.partials);
+    switch (p->type_id) {
+    case TRTLLM4J_FLOAT16:
+        return run<__half>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+    case TRTLLM4J_BFLOAT16:
+        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+    default:
+        return run<float>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+    }
+}

@@ -1,0 +1,346 @@
+/*
+ * The context phase on tensor cores (float16 and bfloat16): a flash-attention kernel with an online
+ * softmax, so no [queries, keys] matrix ever reaches memory. A block takes 64 query tokens of one
+ * sequence and one query head (16 rows per warp) and streams its visible keys in tiles of BN.
+ *
+ * Key tiles are aligned to the sequence's first new token, so each tile holds either cached positions
+ * (read from kv_cache) or this step's new tokens (read from qkv, RoPE applied in shared memory as they
+ * arrive, rounded to the storage type as the cache will hold them). The block whose query tokens are
+ * those new tokens, for the first query head of the KV group, writes them to kv_cache: every new
+ * position is written exactly once, and no block reads a position another block writes in this launch.
+ */
+#include "kernels.cuh"
+
+namespace {
+
+constexpr int BM = CONTEXT_TILE; /* query rows per block */
+constexpr int THREADS = 128;     /* 4 warps of 16 query rows */
+constexpr int E = 8;             /* elements of 16 bytes */
+constexpr float LOG2E = 1.4426950408889634f;
+
+__device__ __forceinline__ uint32_t smem_address(const void *p) {
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+/* 16 bytes global -> shared without a register round trip; zero-filled when !valid. */
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(dst)), "l"(src),
+                 "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() {
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+}
+
+/* c += a b for one m16n8k16 tile, float32 accumulators. */
+template <typename T> __device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <> __device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+/* Two floats rounded to the storage type, the first in the low half. */
+template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+__device__ __forceinline__ int floor_div(int a, int b) {
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* Rotates rows [0, rows) of a shared-memory tile in place; row r is at position first_pos + r. */
+template <typename T, int LD>
+__device__ __forceinline__ void rotate_rows(const step_args &a, T *tile, int rows, int32_t first_pos, int32_t seq_len) {
+    const int half = a.rotary_dim / 2;
+    for (int idx = threadIdx.x; idx < rows * half; idx += THREADS) {
+        int r = idx / half, i = idx - r * half;
+        int i0 = a.rope == 1 ? 2 * i : i, i1 = a.rope == 1 ? 2 * i + 1 : i + half;
+        float2 cs = rope_cos_sin(a, seq_len, first_pos + r, i);
+        T *row = tile + r * LD;
+        float x0 = to_float(row[i0]), x1 = to_float(row[i1]);
+        row[i0] = from_float<T>(x0 * cs.x - x1 * cs.y);
+        row[i1] = from_float<T>(x1 * cs.x + x0 * cs.y);
+    }
+}
+
+template <typename T, int DP, int BN>
+__global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a, const context_tile *__restrict__ tiles) {
+    constexpr int LD = DP + 8; /* +16 bytes a row: ldmatrix's 8 rows fall in distinct banks */
+    extern __shared__ __align__(16) unsigned char smem[];
+    T *q_s = reinterpret_cast<T *>(smem); /* [BM][LD] */
+    T *k_s = q_s + BM * LD;               /* [2][BN][LD] */
+    T *v_s = k_s + 2 * BN * LD;           /* [2][BN][LD] */
+
+    const context_tile tile = tiles[blockIdx.x];
+    const int b = tile.sequence, t0 = tile.first_token;
+    const int h = blockIdx.y, g = h / a.group;
+    const bool writer = h % a.group == 0;
+    const seq_meta sq = a.sequences[b];
+    const int D = a.head_size, nvec = D / E;
+    const int rows = min(BM, sq.input_length - t0);
+    const int32_t past = sq.past_length, first_pos = past + t0, last_pos = first_pos + rows - 1;
+    const int32_t seq_len = past + sq.input_length;
+    const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+    const T *qkv = static_cast<const T *>(a.qkv);
+    T *cache = static_cast<T *>(a.kv_cache);
+
+    /* Features [D, DP) stay zero in every tile, so they add nothing to Q K^T or P V. */
+    if (DP > D) {
+        const int pad = (DP - D) / E;
+        for (int idx = tid; idx < (BM + 4 * BN) * pad; idx += THREADS) {
+            int r = idx / pad, c = idx - r * pad;
+            *reinterpret_cast<uint4 *>(q_s + r * LD + D + c * E) = make_uint4(0, 0, 0, 0);
+        }
+    }
+    for (int idx = tid; idx < BM * nvec; idx += THREADS) {
+        int r = idx / nvec, c = idx - r * nvec;
+        bool valid = r < rows;
+        cp_async16(q_s + r * LD + c * E, qkv + qkv_offset(a, sq.token_start + t0 + (valid ? r : 0), h) + c * E, valid);
+    }
+    cp_async_commit();
+
+    /* Key tile n holds positions [past + n BN, past + (n + 1) BN): cached for n < 0, new for n >= 0. */
+    const int32_t window_first = first_pos - (a.window - a.sinks) + 1; /* the oldest non-sink key any row sees */
+    auto tile_seen = [&](int n) {
+        int32_t k0 = past + n * BN, first = max(0, k0), last = min(k0 + BN - 1, last_pos);
+        return first <= last && ((a.sinks > 0 && first < a.sinks) || last >= window_first);
+    };
+    const int n_max = (t0 + rows - 1) / BN;
+    auto next_tile = [&](int n) {
+        n++;
+        while (n <= n_max && !tile_seen(n)) n = max(n + 1, floor_div(window_first - past, BN));
+        return n;
+    };
+    auto load_kv = [&](int n, int buf) {
+        T *kd = k_s + buf * BN * LD, *vd = v_s + buf * BN * LD;
+        for (int idx = tid; idx < BN * nvec; idx += THREADS) {
+            int r = idx / nvec, c = idx - r * nvec;
+            const T *ks, *vs;
+            bool valid;
+            if (n >= 0) {
+                int token = n * BN + r;
+                valid = token < sq.input_length;
+                int64_t at = sq.token_start + (valid ? token : 0);
+                ks = qkv + qkv_offset(a, at, a.num_heads + g);
+                vs = qkv + qkv_offset(a, at, a.num_heads + a.num_kv_heads + g);
+            } else {
+                int32_t pos = past + n * BN + r;
+                valid = pos >= 0;
+                ks = cache + cache_offset(a, b, 0, g, valid ? pos : 0);
+                vs = cache + cache_offset(a, b, 1, g, valid ? pos : 0);
+            }
+            cp_async16(kd + r * LD + c * E, ks + c * E, valid);
+            cp_async16(vd + r * LD + c * E, vs + c * E, valid);
+        }
+    };
+
+    int n = next_tile(-((past + BN - 1) / BN) - 1);
+    if (n <= n_max) load_kv(n, 0);
+    cp_async_commit();
+    cp_async_wait<1>();
+    __syncthreads();
+    if (a.rope) {
+        rotate_rows<T, LD>(a, q_s, rows, first_pos, seq_len);
+        __syncthreads();
+    }
+
+    float o[DP / 8][4];
+#pragma unroll
+    for (int i = 0; i < DP / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
+    const int32_t pos0 = first_pos + warp * 16 + lane / 4, pos1 = pos0 + 8; /* this thread's two query rows */
+    const float slope = a.alibi != ALIBI_NONE ? a.alibi_slopes[h] : 0.0f;
+
+    for (int buf = 0; n <= n_max; buf ^= 1) {
+        const int nn = next_tile(n);
+        if (nn <= n_max) load_kv(nn, buf ^ 1);
+        cp_async_commit();
+        cp_async_wait<1>();
+        __syncthreads();
+        T *kb = k_s + buf * BN * LD, *vb = v_s + buf * BN * LD;
+        const int32_t k_base = past + n * BN;
+        if (n >= 0) {
+            const int new_rows = min(BN, sq.input_length - n * BN);
+            if (a.rope) {
+                rotate_rows<T, LD>(a, kb, new_rows, k_base, seq_len);
+                __syncthreads();
+            }
+            if (writer) {
+                for (int idx = tid; idx < new_rows * nvec; idx += THREADS) {
+                    int r = idx / nvec, c = idx - r * nvec;
+                    int token = n * BN + r;
+                    if (token < t0 || token > t0 + rows - 1) continue; /* another block's tokens */
+                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 0, g, k_base + r) + c * E) =
+                        *reinterpret_cast<const uint4 *>(kb + r * LD + c * E);
+                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 1, g, k_base + r) + c * E) =
+                        *reinterpret_cast<const uint4 *>(vb + r * LD + c * E);
+                }
+            }
+        }
+
+        /* S = Q K^T for this warp's 16 rows and the tile's BN keys. */
+        float s[BN / 8][4];
+#pragma unroll
+        for (int i = 0; i < BN / 8; i++) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.0f;
+#pragma unroll
+        for (int k0 = 0; k0 < DP; k0 += 16) {
+            uint32_t qa[4];
+            ldmatrix_x4(qa, q_s + (warp * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LD + k0 + (lane / 16) * 8);
+#pragma unroll
+            for (int np = 0; np < BN / 16; np++) {
+                uint32_t kf[4];
+                ldmatrix_x4(kf, kb + (np * 16 + (lane % 8) + (lane / 16) * 8) * LD + k0 + ((lane / 8) & 1) * 8);
+                mma16816<T>(s[2 * np], qa, kf[0], kf[1]);
+                mma16816<T>(s[2 * np + 1], qa, kf[2], kf[3]);
+            }
+        }
+
+        /* Logits, mask, online softmax. */
+        const bool unmasked = k_base >= 0 && k_base + BN - 1 <= first_pos &&
+                              (k_base + BN - 1 < a.sinks || k_base > last_pos - (a.window - a.sinks));
+        float tile_max[2] = {row_max[0], row_max[1]};
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int32_t j = k_base + nt * 8 + (lane % 4) * 2 + (e & 1);
+                const int32_t pos = e < 2 ? pos0 : pos1;
+                float x = a.plain ? s[nt][e] * a.scale : attention_logit(a, s[nt][e], slope, j, pos);
+                if (!unmasked && !key_visible(a, pos, j)) x = -INFINITY;
+                s[nt][e] = x;
+                tile_max[e / 2] = fmaxf(tile_max[e / 2], x);
+            }
+        }
+        float correction[2], tile_sum[2] = {0.0f, 0.0f};
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 1));
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 2));
+            correction[r] = tile_max[r] == -INFINITY ? 1.0f : exp2f((row_max[r] - tile_max[r]) * LOG2E);
+            row_max[r] = tile_max[r];
+        }
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; nt++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int r = e / 2;
+                float w = row_max[r] == -INFINITY ? 0.0f : exp2f((s[nt][e] - row_max[r]) * LOG2E);
+                s[nt][e] = w;
+                tile_sum[r] += w;
+            }
+        }
+        row_sum[0] = row_sum[0] * correction[0] + tile_sum[0];
+        row_sum[1] = row_sum[1] * correction[1] + tile_sum[1];
+#pragma unroll
+        for (int i = 0; i < DP / 8; i++) {
+            o[i][0] *= correction[0];
+            o[i][1] *= correction[0];
+            o[i][2] *= correction[1];
+            o[i][3] *= correction[1];
+        }
+
+        /* O += P V: P's accumulator layout is already the A operand's layout. */
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; kk++) {
+            uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                              pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+            for (int np = 0; np < DP / 16; np++) {
+                uint32_t vf[4];
+                ldmatrix_x4_trans(vf, vb + (kk * 16 + (lane % 8) + ((lane / 8) & 1) * 8) * LD + np * 16 + (lane / 16) * 8);
+                mma16816<T>(o[2 * np], pa, vf[0], vf[1]);
+                mma16816<T>(o[2 * np + 1], pa, vf[2], vf[3]);
+            }
+        }
+        __syncthreads(); /* the tile's buffer is refilled two iterations on */
+        n = nn;
+    }
+    cp_async_wait<0>();
+
+    /* Normalise; stage the warp's 16 rows in its own rows of q_s, then store them 16 bytes at a time. */
+    float inverse[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float sum = row_sum[r];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        inverse[r] = 1.0f / sum;
+    }
+    __syncwarp();
+    T *staged = q_s + warp * 16 * LD;
+#pragma unroll
+    for (int i = 0; i < DP / 8; i++) {
+        const int col = i * 8 + (lane % 4) * 2;
+        *reinterpret_cast<uint32_t *>(staged + (lane / 4) * LD + col) = pack2<T>(o[i][0] * inverse[0], o[i][1] * inverse[0]);
+        *reinterpret_cast<uint32_t *>(staged + (lane / 4 + 8) * LD + col) = pack2<T>(o[i][2] * inverse[1], o[i][3] * inverse[1]);
+    }
+    __syncwarp();
+    T *context = static_cast<T *>(a.context);
+    for (int idx = lane; idx < 16 * nvec; idx += 32) {
+        int r = idx / nvec, c = idx - r * nvec;
+        if (warp * 16 + r >= rows) continue;
+        int64_t token = sq.token_start + t0 + warp * 16 + r;
+        *reinterpret_cast<uint4 *>(context + (token * a.num_heads + h) * D + c * E) =
+            *reinterpret_cast<const uint4 *>(staged + r * LD + c * E);
+    }
+}
+
+template <typename T, int DP>
+cudaError_t launch(const step_args &a, const context_tile *tiles, int tile_count, cudaStream_t stream) {
+    constexpr int BN = DP <= 128 ? 64 : 32; /* keeps S and O in registers at the larger head sizes */
+    constexpr int bytes = (BM + 4 * BN) * (DP + 8) * (int)sizeof(T);
+    cudaError_t status = cudaFuncSetAttribute(context_mma_kernel<T, DP, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (status != cudaSuccess) return status;
+    context_mma_kernel<T, DP, BN><<<dim3(tile_count, a.num_heads), THREADS, bytes, stream>>>(a, tiles);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_for_head_size(const step_args &a, const context_tile *tiles, int tile_count, cudaStream_t stream) {
+    /* Head sizes padded to a multiple of 32: 8 kernels cover the plugin's 14 head sizes. */
+    switch ((a.head_size + 31) / 32 * 32) {
+    case 32: return launch<T, 32>(a, tiles, tile_count, stream);
+    case 64: return launch<T, 64>(a, tiles, tile_count, stream);
+    case 96: return launch<T, 96>(a, tiles, tile_count, stream);
+    case 128: return launch<T, 128>(a, tiles, tile_count, stream);
+    case 160: return launch<T, 160>(a, tiles, tile_count, stream);
+    case 192: return launch<T, 192>(a, tiles, tile_count, stream);
+    case 224: return launch<T, 224>(a, tiles, tile_count, stream);
+    default: return launch<T, 256>(a, tiles, tile_count, stream);
+    }
+}
+
+} // namespace
+
+cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
+                               cudaStream_t stream) {
+    if (type_id == 1 /* TRTLLM4J_FLOAT16 */) return launch_for_head_size<__half>(a, tiles, tile_count, stream);
+    return launch_for_head_size<__nv_bfloat16>(a, tiles, tile_count, stream);
+}

@@ -1,0 +1,124 @@
+/*
+ * What the CUDA kernels share: the step as the device sees it, storage conversions, RoPE's angles,
+ * the logit transform and the visibility rule, each written once so that every kernel computes the
+ * CPU backend's function (src/main/native/cpu/attention.c).
+ */
+#ifndef TRTLLM4J_CUDA_KERNELS_CUH
+#define TRTLLM4J_CUDA_KERNELS_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+/* Per-sequence bookkeeping in the workspace, copied from the host arrays once per step. */
+struct seq_meta {
+    int32_t token_start, input_length, past_length, request_type;
+};
+
+/* A context tile: query tokens [first_token, first_token + CONTEXT_TILE) of one sequence. */
+struct context_tile {
+    int32_t sequence, first_token;
+};
+
+enum { CONTEXT_TILE = 64 };
+enum { ALIBI_NONE = 0, ALIBI_PLAIN = 1, ALIBI_WITH_SCALE = 2 };
+
+/* The step, by value in every kernel's parameters. */
+struct step_args {
+    const void *qkv;
+    void *kv_cache;
+    void *context;
+    const float *rotary_cos_sin;           /* [positions][rotary_dim / 2][cos, sin] */
+    const float *long_rope_rotary_cos_sin; /* long_rope's long factors; NULL otherwise */
+    const float *alibi_slopes;
+    const seq_meta *sequences;
+    int32_t num_heads, num_kv_heads, group, head_size;
+    int32_t rope;      /* 0: none, 1: GPT-J pairs (2i, 2i+1), 2: GPT-NeoX pairs (i, i + rotary_dim / 2) */
+    int32_t rotary_dim;
+    int32_t alibi;     /* ALIBI_* */
+    float scale;       /* 1 / (q_scaling * sqrt(head_size)) */
+    float softcap;     /* attn_logit_softcapping_scale, 0 when off */
+    int32_t plain;     /* no ALiBi, no soft-capping: logits are q . k * scale */
+    int32_t max_seq_len, window, sinks;
+};
+
+/* Elements of the storage type in one 16-byte access. */
+template <typename T> struct vec_width { static constexpr int value = 16 / sizeof(T); };
+
+__device__ __forceinline__ float to_float(float x) { return x; }
+__device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+/* Round to nearest even, as the CPU backend's stores do. */
+template <typename T> __device__ __forceinline__ T from_float(float x);
+template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
+template <> __device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+/* 16 bytes at p (16-byte aligned) as floats. */
+template <typename T> __device__ __forceinline__ void load_vec(const T *p, float (&out)[vec_width<T>::value]) {
+    uint4 raw = *reinterpret_cast<const uint4 *>(p);
+    const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+    for (int i = 0; i < vec_width<T>::value; i++) out[i] = to_float(e[i]);
+}
+
+/* Offsets, in elements, of a token's head in qkv and of a cache row. */
+__device__ __forceinline__ int64_t qkv_offset(const step_args &a, int64_t token, int column_head) {
+    return (token * (a.num_heads + 2 * a.num_kv_heads) + column_head) * a.head_size;
+}
+__device__ __forceinline__ int64_t cache_offset(const step_args &a, int b, int kv, int g, int64_t pos) {
+    return ((((int64_t)b * 2 + kv) * a.num_kv_heads + g) * a.max_seq_len + pos) * a.head_size;
+}
+
+/*
+ * cos and sin of RoPE pair `pair` at position `pos` of a sequence that is `sequence_length` tokens
+ * long after this step. The one place every kernel takes RoPE angles from: per-sequence scalings
+ * (dynamic NTK, long_rope's choice of table) replace this body, not the kernels.
+ */
+__device__ __forceinline__ float2 rope_cos_sin(const step_args &a, int32_t sequence_length, int32_t pos, int pair) {
+    (void)sequence_length;
+    return *reinterpret_cast<const float2 *>(a.rotary_cos_sin + ((int64_t)pos * (a.rotary_dim / 2) + pair) * 2);
+}
+
+/* The partner of feature i in its RoPE pair and whether i is the pair's first element; -1 when unrotated. */
+__device__ __forceinline__ int rope_partner(const step_args &a, int i, int *pair, bool *first) {
+    if (a.rope == 0 || i >= a.rotary_dim) return -1;
+    int half = a.rotary_dim / 2;
+    if (a.rope == 1) {
+        *pair = i >> 1;
+        *first = (i & 1) == 0;
+        return i ^ 1;
+    }
+    *first = i < half;
+    *pair = *first ? i : i - half;
+    return *first ? i + half : i - half;
+}
+
+/* Feature i of x after RoPE at pos, given x[i] and x[partner]. */
+__device__ __forceinline__ float rope_rotate(float xi, float xp, bool first, float2 cs) {
+    return first ? xi * cs.x - xp * cs.y : xi * cs.x + xp * cs.y;
+}
+
+/* Scaled, soft-capped, ALiBi-biased logit, as the CPU backend's logit(); qk is the raw q . k. */
+__device__ __forceinline__ float attention_logit(const step_args &a, float qk, float slope, int32_t key_pos,
+                                                 int32_t query_pos) {
+    float distance = (float)(key_pos - query_pos);
+    if (a.alibi == ALIBI_WITH_SCALE) return (qk + slope * distance) * a.scale;
+    float value = qk * a.scale;
+    if (a.softcap > 0) value = a.softcap * tanhf(value / a.softcap);
+    if (a.alibi == ALIBI_PLAIN) value += slope * distance;
+    return value;
+}
+
+/* Whether the query at pos sees key_pos: causal, then the sinks plus the latest W - S positions. */
+__device__ __forceinline__ bool key_visible(const step_args &a, int32_t pos, int32_t key_pos) {
+    return key_pos >= 0 && key_pos <= pos && (key_pos < a.sinks || key_pos > pos - (a.window - a.sinks));
+}
+
+/* Launchers of the tensor-core context kernel (context_mma.cu), float16 and bfloat16. */
+cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
+                               cudaStream_t stream);
+
+#endif
