@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -127,12 +128,13 @@ struct trtllm4j_plugin {
     void *bound_workspace = nullptr;
     Shapes bound_shapes;
     std::unique_ptr<Staging> staging;
-    cudaStream_t last_stream = nullptr;
+    bool enqueued = false;
     double build_seconds = 0;
     bool from_file = false;
 
     ~trtllm4j_plugin() {
-        if (last_stream != nullptr || engine) cudaStreamSynchronize(last_stream);
+        /* The engine's work must be done before it goes; the step's stream may be gone already. */
+        if (enqueued) cudaDeviceSynchronize();
         context.reset();
         engine.reset();
         if (trt_plugin != nullptr) trt_plugin->destroy();
@@ -219,7 +221,14 @@ int32_t build_plan(trtllm4j_plugin &p, const Shapes &max, std::vector<uint8_t> &
         network->markOutput(*tensor);
     }
     if (config->addOptimizationProfile(profile) < 0) return tensorrt_failure("adding the optimisation profile");
+    /* TensorRT-LLM's plugins skip the builder's timing runs, whose inputs are no step, while IS_BUILDING
+       is set, as its Python builder sets it. */
+    const char *was_building = std::getenv("IS_BUILDING");
+    std::string previous = was_building == nullptr ? "" : was_building;
+    setenv("IS_BUILDING", "1", 1);
     std::unique_ptr<IHostMemory> serialized(builder.buildSerializedNetwork(*network, *config));
+    if (was_building == nullptr) unsetenv("IS_BUILDING");
+    else setenv("IS_BUILDING", previous.c_str(), 1);
     if (!serialized) return tensorrt_failure("buildSerializedNetwork failed");
     const uint8_t *bytes = static_cast<const uint8_t *>(serialized->data());
     plan.assign(bytes, bytes + serialized->size());
@@ -508,7 +517,7 @@ int32_t run_step(trtllm4j_plugin &p, const trtllm4j_attention_step &s) {
         return tensorrt_failure("setTensorAddress of the outputs");
     }
     trtllm4j::clear_tensorrt_errors();
-    p.last_stream = stream;
+    p.enqueued = true;
     if (!p.context->enqueueV3(stream)) {
         std::string refusal = trtllm4j::plugin_refusal(p.options);
         return trtllm4j_fail(TRTLLM4J_INTERNAL_ERROR, "TensorRT: enqueueV3 failed: %s", refusal.c_str());

@@ -194,6 +194,15 @@ private:
 
     int32_t run(const PluginTensorDesc *desc, const PluginTensorDesc *output_desc, const void *const *inputs,
                 void *const *outputs, void *workspace, cudaStream_t stream) {
+        /* The builder times plugin layers with device buffers for every input: host tensors that are
+           device memory mean this is such a run, whose inputs are no step (TensorRT-LLM's plugin
+           returns early while IS_BUILDING is set, for the same reason). */
+        cudaPointerAttributes where{};
+        const void *request_types = inputs[layout_.at(Input::host_request_types)];
+        if (cudaPointerGetAttributes(&where, request_types) == cudaSuccess && where.type == cudaMemoryTypeDevice) {
+            return TRTLLM4J_OK;
+        }
+        cudaGetLastError();
         const int64_t element = trtllm4j_data_type_size(params_.type_id);
         const Dims &past_dims = desc[layout_.at(Input::past_key_value)].dims;
         trtllm4j_attention_step step{};
