@@ -367,6 +367,13 @@ __attribute__((visibility("default"))) nvinfer1::IPluginCreator *const *getPlugi
     return creators;
 }
 
+/* TensorRT 10's loadLibrary asks for this one: an IPluginCreator is an IPluginCreatorInterface. */
+__attribute__((visibility("default"))) nvinfer1::IPluginCreatorInterface *const *getCreators(int32_t &nb_creators) {
+    static nvinfer1::IPluginCreatorInterface *const creators[] = {getPluginCreators(nb_creators)[0]};
+    nb_creators = 1;
+    return creators;
+}
+
 /* The calling thread's last refusal or failure of this library, "" when none. */
 __attribute__((visibility("default"))) const char *trtllm4j_plugin_last_error(void) {
     return trtllm4j_last_error();

@@ -3,6 +3,8 @@
  *
  *   tensorrt_backend_test LIBRARY_DIR            every check below; ends with "N passed, N failed"
  *   tensorrt_backend_test LIBRARY_DIR --bench    engine build time, decode and prefill steps
+ *   tensorrt_backend_test LIBRARY_DIR --cuda-repeatable   whether the cuda backend gives the same
+ *                                                bytes twice (what byte-for-byte equality rests on)
  *
  * Each configuration runs the same steps (a context step, a mixed batch, generation steps) on the
  * three backends from the same inputs: the tensorrt backend's context and KV cache must equal the
@@ -727,8 +729,8 @@ int bench(const Backend &cuda, const Backend &trt) {
         }
         double first = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         double build = 0;
-        int32_t from_file = 0;
-        info(on_trt.plugin, &build, &from_file);
+        int32_t built_from_file = 0, from_file = 0;
+        info(on_trt.plugin, &build, &built_from_file);
         start = std::chrono::steady_clock::now();
         {
             Runner cached(trt, c);
@@ -745,12 +747,41 @@ int bench(const Backend &cuda, const Backend &trt) {
         int repetitions = c.name == "decode" ? 200 : 20;
         double t_cuda = time_step(on_cuda, repetitions), t_trt = time_step(on_trt, repetitions);
         double t_cuda_again = time_step(on_cuda, repetitions);
-        std::printf("%s: engine build %.2f s (create to first workspace_size %.2f s), from the cache %.2f s "
-                    "(reused: %s); step: cuda %.1f us (again %.1f us), tensorrt %.1f us (%+.1f%%)\n",
-                    c.name.c_str(), build, first, reopen, from_file ? "yes" : "NO", t_cuda * 1e6, t_cuda_again * 1e6,
-                    t_trt * 1e6, (t_trt / std::min(t_cuda, t_cuda_again) - 1) * 100);
+        std::string engine = built_from_file ? std::string("engine from the cache (an earlier profile holds it)")
+                                             : "engine build " + std::to_string(build) + " s";
+        std::printf("%s: %s, create to first workspace_size %.2f s, again from the cache %.2f s (reused: %s); "
+                    "step: cuda %.1f us (again %.1f us), tensorrt %.1f us (%+.1f%%)\n",
+                    c.name.c_str(), engine.c_str(), first, reopen, from_file ? "yes" : "NO", t_cuda * 1e6,
+                    t_cuda_again * 1e6, t_trt * 1e6, (t_trt / std::min(t_cuda, t_cuda_again) - 1) * 100);
     }
     return 0;
+}
+
+/* The cuda backend against itself: byte-for-byte equality with it needs kernels that give the same
+   bytes on every run. Runs without TensorRT. */
+void check_cuda_repeatable(const Backend &cuda) {
+    for (const Config &c : configurations()) {
+        Runner first(cuda, c), second(cuda, c);
+        if (first.status != TRTLLM4J_OK || second.status != TRTLLM4J_OK) {
+            check(false, c.name + ": cuda create: " + cuda.error());
+            continue;
+        }
+        std::mt19937 random(1234);
+        int index = 0;
+        for (const StepShape &shape : schedule(c)) {
+            std::string step = c.name + " step " + std::to_string(index++);
+            std::vector<uint8_t> qkv = random_qkv(c, shape.tokens(), random);
+            bool ran = first.run(shape, qkv) == TRTLLM4J_OK && second.run(shape, qkv) == TRTLLM4J_OK;
+            check(ran, step + ": cuda enqueue: " + cuda.error());
+            if (!ran) break;
+            size_t at = first_difference(first.context.get(), second.context.get());
+            check(at == SIZE_MAX, step + ": cuda context equals itself on a second run (first difference at byte " +
+                                      std::to_string(at) + ")");
+            at = first_difference(first.kv_cache.get(), second.kv_cache.get());
+            check(at == SIZE_MAX, step + ": cuda KV cache equals itself on a second run (first difference at byte " +
+                                      std::to_string(at) + ")");
+        }
+    }
 }
 
 } // namespace
@@ -762,6 +793,11 @@ int main(int argc, char **argv) {
     }
     std::string dir = argv[1];
     if (argc == 5 && std::strcmp(argv[2], "--open-engine") == 0) return open_engine_child(dir, argv[3], argv[4]);
+    if (argc == 3 && std::strcmp(argv[2], "--cuda-repeatable") == 0) {
+        check_cuda_repeatable(load(dir, "libtrtllm4j_cuda.so"));
+        std::printf("%d passed, %d failed\n", passed, failed);
+        return failed == 0 ? 0 : 1;
+    }
     Backend trt = load(dir, "libtrtllm4j_tensorrt.so");
     std::printf("%s\n", trt.api->describe());
     Backend cuda = load(dir, "libtrtllm4j_cuda.so");
