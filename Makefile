@@ -60,7 +60,8 @@ CUDA_OBJ := target/native-obj/cuda
 CUDA_SRC := $(wildcard src/main/native/cuda/*.cu)
 CUDA_HDR := $(wildcard src/main/native/cuda/*.h src/main/native/cuda/*.cuh)
 CUDA_OBJS := $(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)) \
-             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC))
+             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC)) \
+             $(CUDA_OBJ)/device_runtime.o
 CUDA_LIB := $(NATIVE_OUT)/libtrtllm4j_cuda.so
 
 .PHONY: native-cuda check-nvcc
@@ -77,6 +78,13 @@ $(CUDA_OBJ)/%.o: src/main/native/cuda/%.cu $(CUDA_HDR) $(COMMON_HDR)
 $(CUDA_OBJ)/common_%.o: src/main/native/common/%.c $(COMMON_HDR)
 	@mkdir -p $(CUDA_OBJ)
 	$(CC) -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config -Isrc/main/native/common -c -o $@ $<
+
+# The ABI's memory and stream functions, shared with the tensorrt backend: C over the CUDA runtime,
+# compiled by nvcc's host compiler so that it finds CUDA's headers as the kernels do.
+$(CUDA_OBJ)/device_runtime.o: src/main/native/cuda/device_runtime.c src/main/native/cuda/device_runtime.h $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(NVCC) -O2 -Xcompiler -std=c11,-fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror -Ijextract-config \
+	  -Isrc/main/native/common -c -o $@ $<
 
 $(CUDA_LIB): $(CUDA_OBJS)
 	@mkdir -p $(NATIVE_OUT)
@@ -97,7 +105,7 @@ CXXFLAGS_TENSORRT := -std=c++17 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hid
 CFLAGS_GPU := -std=c11 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config \
               -Isrc/main/native/common -Isrc/main/native/cuda -isystem $(CUDA_HOME)/include
 CUDA_LINK := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
-TRT_COMMON_OBJ := $(patsubst src/main/native/%.c,$(TRT_OUT)/%.o,$(COMMON_SRC) src/main/native/cuda/device_runtime.c)
+TRT_COMMON_OBJ := $(patsubst src/main/native/%.c,$(TRT_OUT)/%.o,$(COMMON_SRC))
 TRT_SHARED_OBJ := $(TRT_OUT)/tensorrt/plugin_io.o $(TRT_OUT)/tensorrt/field_set.o
 TRT_PLUGIN_OBJ := $(TRT_OUT)/tensorrt/gpt_attention_plugin.o
 TRT_BACKEND_OBJ := $(TRT_OUT)/tensorrt/backend.o $(TRT_OUT)/tensorrt/tensorrt_library.o
@@ -135,7 +143,7 @@ $(TENSORRT_PLUGIN_LIB): $(TRT_PLUGIN_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(
 	@mkdir -p $(NATIVE_OUT)
 	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
 
-$(TENSORRT_BACKEND_LIB): $(TRT_BACKEND_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ)
+$(TENSORRT_BACKEND_LIB): $(TRT_BACKEND_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(CUDA_OBJ)/device_runtime.o
 	@mkdir -p $(NATIVE_OUT)
 	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
 

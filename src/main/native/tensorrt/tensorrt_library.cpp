@@ -196,7 +196,7 @@ int32_t initialize_locked(State &s) {
     read_options(s);
     /* TensorRT first: where it is missing, that is what to say, with or without a GPU here. */
     int32_t status = s.nvinfer == nullptr ? open_nvinfer(s) : TRTLLM4J_OK;
-    if (status == TRTLLM4J_OK) status = trtllm4j_device_initialize();
+    if (status == TRTLLM4J_OK) status = trtllm4j_device_initialize("tensorrt");
     int32_t (*version)() = nullptr;
     if (status == TRTLLM4J_OK) status = symbol(s, "getInferLibVersion", &version);
     if (status == TRTLLM4J_OK) status = symbol(s, "createInferBuilder_INTERNAL", &s.create_builder);
@@ -209,8 +209,7 @@ int32_t initialize_locked(State &s) {
                              s.nvinfer_path.c_str(), s.version / 10000, s.version / 100 % 100, NV_TENSORRT_MAJOR);
     }
     char gpu[320];
-    int32_t major = 0, minor = 0;
-    status = trtllm4j_device_identity(gpu, sizeof gpu, &major, &minor);
+    status = trtllm4j_device_identity(gpu, sizeof gpu);
     if (status != TRTLLM4J_OK) return status;
     s.gpu = gpu;
     s.runtime = static_cast<IRuntime *>(s.create_runtime(&s.logger, NV_TENSORRT_VERSION));
