@@ -5,6 +5,8 @@
  *   tensorrt_backend_test LIBRARY_DIR --bench    engine build time, decode and prefill steps
  *   tensorrt_backend_test LIBRARY_DIR --cuda-repeatable   whether the cuda backend gives the same
  *                                                bytes twice (what byte-for-byte equality rests on)
+ *   tensorrt_backend_test LIBRARY_DIR --without-gpu   where neither TensorRT nor a GPU is: the plugin
+ *                                                library's refusals and the backend's "not found"
  *
  * Each configuration runs the same steps (a context step, a mixed batch, generation steps) on the
  * three backends from the same inputs: the tensorrt backend's context and KV cache must equal the
@@ -495,6 +497,8 @@ std::vector<Refusal> refusals() {
     };
 }
 
+void check_plugin_library(const std::string &dir, bool gpu);
+
 void check_refusals(const Backend &trt, const std::string &dir) {
     for (const Refusal &r : refusals()) {
         GptAttentionFields f(8, 8, 64, TRTLLM4J_FLOAT16);
@@ -506,15 +510,21 @@ void check_refusals(const Backend &trt, const std::string &dir) {
               "tensorrt backend refuses " + r.field + " (status " + std::to_string(status) + ": " + message + ")");
         trt.api->destroy(plugin);
     }
-    /* The plugin library's own createPlugin, as trtexec or any TensorRT program would call it. */
+    check_plugin_library(dir, true);
+}
+
+/* The plugin library's own creator, as trtexec or any TensorRT program would call it. Refusals come
+   before any CUDA call; a plugin that is accepted needs a GPU (gpu). */
+void check_plugin_library(const std::string &dir, bool gpu) {
     std::string path = dir + "/libtrtllm4j_tensorrt_plugin.so";
     void *library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     check(library != nullptr, "the plugin library loads: " + path);
     if (library == nullptr) return;
     auto creators = reinterpret_cast<nvinfer1::IPluginCreator *const *(*)(int32_t &)>(dlsym(library, "getPluginCreators"));
     auto last_error = reinterpret_cast<const char *(*)()>(dlsym(library, "trtllm4j_plugin_last_error"));
-    check(creators != nullptr && dlsym(library, "setLoggerFinder") != nullptr && last_error != nullptr,
-          "the plugin library exports getPluginCreators, setLoggerFinder and trtllm4j_plugin_last_error");
+    check(creators != nullptr && dlsym(library, "getCreators") != nullptr && dlsym(library, "setLoggerFinder") != nullptr &&
+              last_error != nullptr,
+          "the plugin library exports getCreators, getPluginCreators, setLoggerFinder and trtllm4j_plugin_last_error");
     if (creators == nullptr || last_error == nullptr) return;
     int32_t count = 0;
     nvinfer1::IPluginCreator *creator = creators(count)[0];
@@ -533,6 +543,12 @@ void check_refusals(const Backend &trt, const std::string &dir) {
               "plugin createPlugin refuses " + r.field + " (" + message + ")");
         if (plugin != nullptr) plugin->destroy();
     }
+    /* Each call comes before the check that reads its message: arguments have no order of evaluation. */
+    const char garbage[] = "not a plugin";
+    bool refused = creator->deserializePlugin("t", garbage, sizeof garbage) == nullptr;
+    check(refused && mentions(last_error(), "not trtllm4j's plugin fields"),
+          std::string("deserializePlugin refuses bytes it did not write: ") + last_error());
+    if (!gpu) return;
     /* Serialised fields give back a plugin that serialises to the same bytes. */
     GptAttentionFields f(8, 2, 128, TRTLLM4J_BFLOAT16);
     f.i8("position_embedding_type", 2).i32("rotary_embedding_dim", 64);
@@ -598,8 +614,10 @@ void check_engine_file(const Backend &trt, const std::string &dir, const std::st
         if (runner.status) return;
         std::mt19937 random(99);
         StepShape shape = schedule(c)[0];
-        check(runner.run(shape, random_qkv(c, shape.tokens(), random)) == TRTLLM4J_OK, "engine file step: " + trt.error());
-        check(save(runner.plugin, engine.c_str()) == TRTLLM4J_OK, "save_engine: " + trt.error());
+        int32_t status = runner.run(shape, random_qkv(c, shape.tokens(), random));
+        check(status == TRTLLM4J_OK, "engine file step: " + trt.error());
+        status = save(runner.plugin, engine.c_str());
+        check(status == TRTLLM4J_OK, "save_engine: " + trt.error());
         std::vector<uint8_t> want = runner.context.get(), cache = runner.kv_cache.get();
         want.insert(want.end(), cache.begin(), cache.end());
         std::ofstream(expected, std::ios::binary).write(reinterpret_cast<const char *>(want.data()),
@@ -610,8 +628,8 @@ void check_engine_file(const Backend &trt, const std::string &dir, const std::st
         Runner again(trt, c);
         StepShape shape = schedule(c)[0];
         std::mt19937 random(99);
-        check(again.status == TRTLLM4J_OK && again.run(shape, random_qkv(c, shape.tokens(), random)) == TRTLLM4J_OK,
-              "engine cache: second plugin runs: " + trt.error());
+        bool ran = again.status == TRTLLM4J_OK && again.run(shape, random_qkv(c, shape.tokens(), random)) == TRTLLM4J_OK;
+        check(ran, "engine cache: second plugin runs: " + trt.error());
         double seconds = -1;
         int32_t from_file = 0;
         info(again.plugin, &seconds, &from_file);
@@ -757,6 +775,28 @@ int bench(const Backend &cuda, const Backend &trt) {
     return 0;
 }
 
+/* Where neither TensorRT nor a GPU is: the backend loads and says what it looked for. */
+void check_without_tensorrt(const std::string &dir) {
+    std::string path = dir + "/libtrtllm4j_tensorrt.so";
+    void *library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    check(library != nullptr, "the tensorrt backend loads without TensorRT: " + path);
+    if (library == nullptr) return;
+    auto entry = reinterpret_cast<trtllm4j_backend_entry>(dlsym(library, TRTLLM4J_BACKEND_ENTRY_SYMBOL));
+    const trtllm4j_backend_api *api = entry();
+    check(std::strcmp(api->name, "tensorrt") == 0 && api->tensor_location == TRTLLM4J_DEVICE,
+          "the backend is named tensorrt and keeps tensors in device memory");
+    int32_t status = api->initialize();
+    std::string message = api->last_error();
+    check(status == TRTLLM4J_UNSUPPORTED && mentions(message, "libnvinfer.so.10 not found: looked in ") &&
+              mentions(message, dir + "/libnvinfer.so.10 (absent)") && mentions(message, "LD_LIBRARY_PATH"),
+          "initialize names libnvinfer.so.10 and every place it looked: " + message);
+    GptAttentionFields f(8, 8, 64, TRTLLM4J_FLOAT16);
+    trtllm4j_plugin *plugin = nullptr;
+    status = api->create(f.collection(), &plugin);
+    check(status == TRTLLM4J_UNSUPPORTED && plugin == nullptr && mentions(api->last_error(), "libnvinfer.so.10 not found"),
+          std::string("create without TensorRT fails with the same message: ") + api->last_error());
+}
+
 /* The cuda backend against itself: byte-for-byte equality with it needs kernels that give the same
    bytes on every run. Runs without TensorRT. */
 void check_cuda_repeatable(const Backend &cuda) {
@@ -793,6 +833,12 @@ int main(int argc, char **argv) {
     }
     std::string dir = argv[1];
     if (argc == 5 && std::strcmp(argv[2], "--open-engine") == 0) return open_engine_child(dir, argv[3], argv[4]);
+    if (argc == 3 && std::strcmp(argv[2], "--without-gpu") == 0) {
+        check_plugin_library(dir, false);
+        check_without_tensorrt(dir);
+        std::printf("%d passed, %d failed\n", passed, failed);
+        return failed == 0 ? 0 : 1;
+    }
     if (argc == 3 && std::strcmp(argv[2], "--cuda-repeatable") == 0) {
         check_cuda_repeatable(load(dir, "libtrtllm4j_cuda.so"));
         std::printf("%d passed, %d failed\n", passed, failed);
