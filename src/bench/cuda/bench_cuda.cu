@@ -1,0 +1,195 @@
+/*
+ * The cuda backend's attention step timed with CUDA events, through the bridge ABI (the library is
+ * dlopened as Java loads it), and a device-to-device copy in the same run for scale:
+ *   bench_cuda LIBDIR
+ * decode:  bf16, 64 sequences with 4096 cached tokens each, 1 new token, 32 query / 8 KV heads,
+ *          head size 128, GPT-NeoX RoPE on the new token; rate = K and V cache bytes read / time,
+ *          64 * 2 * 8 * 4097 * 128 * 2 bytes (every cached entry read once, the new one included)
+ * prefill: bf16, 2 sequences of 4096 new tokens, same heads, causal, RoPE; rate = 2 * 2 S^2 D H / time,
+ *          the causal half of Q K^T and P V (4 S^2 D H / 2 per sequence).
+ * Each figure is the median of 50 timed runs after 10 warm-up runs.
+ */
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include "plugin_fields.h"
+
+#define CHECK_CUDA(call)                                                                           \
+    do {                                                                                           \
+        cudaError_t e_ = (call);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            std::fprintf(stderr, "%s: %s\n", #call, cudaGetErrorString(e_));                       \
+            std::exit(1);                                                                          \
+        }                                                                                          \
+    } while (0)
+
+namespace {
+
+const trtllm4j_backend_api *api;
+
+void check(int32_t status, const char *what) {
+    if (status != TRTLLM4J_OK) {
+        std::fprintf(stderr, "%s: %d %s\n", what, status, api->last_error());
+        std::exit(1);
+    }
+}
+
+__global__ void fill_uniform(__nv_bfloat16 *x, int64_t n, uint32_t seed) {
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15;
+        h *= 2246822519u;
+        h ^= h >> 13;
+        x[i] = __float2bfloat16((h & 0xffffff) / 8388608.0f - 1.0f);
+    }
+}
+
+__nv_bfloat16 *random_bf16(int64_t n, uint32_t seed) {
+    __nv_bfloat16 *x;
+    CHECK_CUDA(cudaMalloc(&x, n * 2));
+    fill_uniform<<<1024, 256>>>(x, n, seed);
+    CHECK_CUDA(cudaGetLastError());
+    return x;
+}
+
+template <typename F> float median_ms(F run, cudaStream_t stream) {
+    for (int i = 0; i < 10; i++) run();
+    std::vector<float> times;
+    cudaEvent_t start, stop;
+    CHECK_CUDA(cudaEventCreate(&start));
+    CHECK_CUDA(cudaEventCreate(&stop));
+    for (int i = 0; i < 50; i++) {
+        CHECK_CUDA(cudaEventRecord(start, stream));
+        run();
+        CHECK_CUDA(cudaEventRecord(stop, stream));
+        CHECK_CUDA(cudaEventSynchronize(stop));
+        float ms;
+        CHECK_CUDA(cudaEventElapsedTime(&ms, start, stop));
+        times.push_back(ms);
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+struct attention_case {
+    int batch, new_tokens, past, request_type, position_embedding_type;
+};
+
+float time_step(const attention_case &k, cudaStream_t stream) {
+    const int H = 32, Hkv = 8, D = 128;
+    test_fields f;
+    test_default_params(&f.params);
+    f.params.num_heads = H;
+    f.params.num_kv_heads = Hkv;
+    f.params.head_size = D;
+    const bool rope = k.position_embedding_type == POS_ROPE_GPT_NEOX;
+    f.params.position_embedding_type = (int8_t)k.position_embedding_type;
+    f.params.rotary_embedding_dim = rope ? D : 0;
+    f.params.type_id = TRTLLM4J_BFLOAT16;
+    f.params.max_context_length = 8192;
+    trtllm4j_plugin *plugin;
+    check(api->create(test_collection(&f), &plugin), "create");
+
+    const int max_seq_len = k.past + k.new_tokens;
+    const int tokens = k.batch * k.new_tokens;
+    std::vector<int32_t> lengths(k.batch, k.new_tokens), pasts(k.batch, k.past), types(k.batch, k.request_type);
+    const int64_t qkv_count = (int64_t)tokens * (H + 2 * Hkv) * D;
+    const int64_t cache_count = (int64_t)k.batch * 2 * Hkv * max_seq_len * D;
+    const int64_t context_count = (int64_t)tokens * H * D;
+    __nv_bfloat16 *qkv = random_bf16(qkv_count, 1), *cache = random_bf16(cache_count, 2), *context;
+    CHECK_CUDA(cudaMalloc(&context, context_count * 2));
+    const int half = D / 2;
+    std::vector<float> inv_freq(half), cos_sin((int64_t)max_seq_len * half * 2);
+    for (int i = 0; i < half; i++) inv_freq[i] = (float)std::pow(10000.0, -2.0 * i / D);
+    for (int64_t p = 0; p < max_seq_len; p++) {
+        for (int i = 0; i < half; i++) {
+            cos_sin[(p * half + i) * 2] = (float)std::cos(p * (double)inv_freq[i]);
+            cos_sin[(p * half + i) * 2 + 1] = (float)std::sin(p * (double)inv_freq[i]);
+        }
+    }
+    float *d_freq, *d_table;
+    CHECK_CUDA(cudaMalloc(&d_freq, half * 4));
+    CHECK_CUDA(cudaMalloc(&d_table, cos_sin.size() * 4));
+    CHECK_CUDA(cudaMemcpy(d_freq, inv_freq.data(), half * 4, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(d_table, cos_sin.data(), cos_sin.size() * 4, cudaMemcpyHostToDevice));
+
+    trtllm4j_attention_step s{};
+    s.batch_size = k.batch;
+    s.num_tokens = tokens;
+    s.max_seq_len = max_seq_len;
+    s.max_attention_window = max_seq_len;
+    s.rotary_positions = rope ? max_seq_len : 0;
+    s.input_lengths = {lengths.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
+    s.past_lengths = {pasts.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
+    s.host_request_types = {types.data(), k.batch * 4, TRTLLM4J_HOST, TRTLLM4J_INT32};
+    s.qkv = {qkv, qkv_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
+    s.kv_cache = {cache, cache_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
+    s.context = {context, context_count * 2, TRTLLM4J_DEVICE, TRTLLM4J_BFLOAT16};
+    if (rope) {
+        s.rotary_inv_freq = {d_freq, half * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
+        s.rotary_cos_sin = {d_table, (int64_t)cos_sin.size() * 4, TRTLLM4J_DEVICE, TRTLLM4J_FLOAT32};
+    }
+    int64_t bytes;
+    check(api->workspace_size(plugin, &s, &bytes), "workspace_size");
+    void *workspace;
+    CHECK_CUDA(cudaMalloc(&workspace, bytes));
+    s.workspace = {workspace, bytes, TRTLLM4J_DEVICE, TRTLLM4J_INT32};
+    s.stream = stream;
+    float ms = median_ms([&] { check(api->enqueue(plugin, &s), "enqueue"); }, stream);
+    CHECK_CUDA(cudaStreamSynchronize(stream));
+    api->destroy(plugin);
+    for (void *p : {(void *)qkv, (void *)cache, (void *)context, (void *)d_freq, (void *)d_table, workspace}) CHECK_CUDA(cudaFree(p));
+    return ms;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: bench_cuda LIBDIR\n");
+        return 2;
+    }
+    std::string path = std::string(argv[1]) + "/libtrtllm4j_cuda.so";
+    void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        std::fprintf(stderr, "%s\n", dlerror());
+        return 1;
+    }
+    api = reinterpret_cast<trtllm4j_backend_entry>(dlsym(handle, TRTLLM4J_BACKEND_ENTRY_SYMBOL))();
+    check(api->initialize(), "initialize");
+    std::printf("%s\n", api->describe());
+    cudaStream_t stream;
+    CHECK_CUDA(cudaStreamCreate(&stream));
+
+    const float decode = time_step({64, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, stream);
+    const double decode_bytes = 64.0 * 2 * 8 * 4097 * 128 * 2;
+    const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
+    const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);
+    const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
+
+    const int64_t copy_bytes = 1ll << 30;
+    void *a, *b;
+    CHECK_CUDA(cudaMalloc(&a, copy_bytes));
+    CHECK_CUDA(cudaMalloc(&b, copy_bytes));
+    CHECK_CUDA(cudaMemsetAsync(a, 1, copy_bytes, stream));
+    const float copy = median_ms([&] { CHECK_CUDA(cudaMemcpyAsync(b, a, copy_bytes, cudaMemcpyDeviceToDevice, stream)); }, stream);
+
+    std::printf("| trtllm4j cuda | time (ms) | rate |\n| --- | --- | --- |\n");
+    std::printf("| decode bf16, 64 x 4096 cached, 32/8 heads, D 128, RoPE | %.3f | %.2f TB/s KV read |\n", decode,
+                decode_bytes / (decode * 1e-3) / 1e12);
+    std::printf("| prefill bf16, 2 x 4096, causal, RoPE | %.3f | %.0f TFLOP/s |\n", prefill,
+                prefill_flops / (prefill * 1e-3) / 1e12);
+    std::printf("| prefill bf16, 2 x 4096, causal, no RoPE | %.3f | %.0f TFLOP/s |\n", prefill_plain,
+                prefill_flops / (prefill_plain * 1e-3) / 1e12);
+    std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
+    return 0;
+}
