@@ -19,6 +19,7 @@
 #include <exception>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
@@ -185,6 +186,9 @@ Dims network_dims(const trtllm4j_plugin &p, Input input) {
 
 /* Builds the one-layer network and its plan for the given largest shapes. */
 int32_t build_plan(trtllm4j_plugin &p, const Shapes &max, std::vector<uint8_t> &plan) {
+    /* One builder serves the process, and a TensorRT builder builds one network at a time. */
+    static std::mutex building;
+    std::lock_guard<std::mutex> lock(building);
     IBuilder &builder = trtllm4j::tensorrt_builder();
     std::unique_ptr<INetworkDefinition> network(
         builder.createNetworkV2(1U << static_cast<uint32_t>(NetworkDefinitionCreationFlag::kSTRONGLY_TYPED)));
