@@ -7,6 +7,7 @@
 #   make native-cuda   the CUDA backend alone (needs nvcc: NVCC=/path/to/nvcc)
 #   make native-tensorrt TENSORRT_INCLUDE=...  the tensorrt backend and trtllm4j's GPTAttention TensorRT
 #                  plugin library (needs nvcc and TensorRT 10's headers; see README)
+#   make tensorrt-test TENSORRT_INCLUDE=...  the GPU host's test and benchmark program for them
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
 #                  against ONNX Runtime (JMH); BENCHMARKS.md records the figures
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
