@@ -5,6 +5,9 @@
 #   make bindings  regenerate dev.trtllm4j.ffi from jextract-config/ (needs JEXTRACT)
 #   make native    the CPU backend, and the CUDA backend where nvcc is found (Maven calls this itself)
 #   make native-cuda   the CUDA backend alone (needs nvcc: NVCC=/path/to/nvcc)
+#   make native-tensorrt TENSORRT_INCLUDE=...  the tensorrt backend and trtllm4j's GPTAttention TensorRT
+#                  plugin library (needs nvcc and TensorRT 10's headers; see README)
+#   make tensorrt-test TENSORRT_INCLUDE=...  the GPU host's test and benchmark program for them
 #   make bench     the benchmarks: the bridge from C, Python ctypes and Java (JMH), the CPU backend
 #                  against ONNX Runtime (JMH), both on BENCH_THREADS threads (default 2); BENCHMARKS.md
 #                  records the figures
@@ -39,7 +42,7 @@ CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
 .PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
-        image-context image-cpu image-nvidia check-engine gpu-bundle
+        image-context image-cpu image-nvidia check-engine gpu-bundle native-tensorrt tensorrt-test check-tensorrt-include
 
 # Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
 # each requirement that fails prints one line naming what to install, and the check fails after all
@@ -79,7 +82,8 @@ CUDA_OBJ := target/native-obj/cuda
 CUDA_SRC := $(wildcard src/main/native/cuda/*.cu)
 CUDA_HDR := $(wildcard src/main/native/cuda/*.h src/main/native/cuda/*.cuh)
 CUDA_OBJS := $(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)) \
-             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC))
+             $(patsubst src/main/native/common/%.c,$(CUDA_OBJ)/common_%.o,$(COMMON_SRC)) \
+             $(CUDA_OBJ)/device_runtime.o
 CUDA_LIB := $(NATIVE_OUT)/libtrtllm4j_cuda.so
 
 native: $(CPU_LIB) $(if $(HAVE_NVCC),$(CUDA_LIB))
@@ -99,9 +103,83 @@ $(CUDA_OBJ)/common_%.o: src/main/native/common/%.c $(COMMON_HDR)
 	@mkdir -p $(CUDA_OBJ)
 	$(CC) -std=c11 -O2 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config -Isrc/main/native/common -c -o $@ $<
 
+# The ABI's memory and stream functions, shared with the tensorrt backend: C over the CUDA runtime,
+# compiled by nvcc's host compiler so that it finds CUDA's headers as the kernels do.
+$(CUDA_OBJ)/device_runtime.o: src/main/native/cuda/device_runtime.c src/main/native/cuda/device_runtime.h $(COMMON_HDR)
+	@mkdir -p $(CUDA_OBJ)
+	$(NVCC) -O2 -Xcompiler -std=c11,-fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror -Ijextract-config \
+	  -Isrc/main/native/common -c -o $@ $<
+
 $(CUDA_LIB): $(CUDA_OBJS)
 	@mkdir -p $(NATIVE_OUT)
 	$(NVCC) $(CUDA_ARCHS) -shared -cudart static -o $@ $(CUDA_OBJS) -Xlinker --exclude-libs,ALL -ldl
+
+# The tensorrt backend (libtrtllm4j_tensorrt.so) and trtllm4j's GPTAttention TensorRT plugin library
+# (libtrtllm4j_tensorrt_plugin.so), C++17 against TensorRT 10's headers (TENSORRT_INCLUDE: include/ of
+# NVIDIA/TensorRT's release/10.6). Neither links libnvinfer: the backend opens libnvinfer.so.10 at run
+# time (so it loads, and says what is missing, without TensorRT) and the plugin needs only TensorRT's
+# header-only interfaces. Both link the CUDA kernels and the CUDA runtime statically.
+CUDA_HOME ?= /usr/local/cuda
+CXX := g++
+TENSORRT_INCLUDE ?=
+TRT_OUT := target/native/tensorrt-build
+CXXFLAGS_TENSORRT := -std=c++17 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config \
+                     -Isrc/main/native/common -Isrc/main/native/cuda -Isrc/main/native/tensorrt \
+                     -isystem $(TENSORRT_INCLUDE) -isystem $(CUDA_HOME)/include
+CFLAGS_GPU := -std=c11 -O3 -fPIC -Wall -Wextra -Werror -fvisibility=hidden -Ijextract-config \
+              -Isrc/main/native/common -Isrc/main/native/cuda -isystem $(CUDA_HOME)/include
+CUDA_LINK := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread
+TRT_COMMON_OBJ := $(patsubst src/main/native/%.c,$(TRT_OUT)/%.o,$(COMMON_SRC))
+TRT_SHARED_OBJ := $(TRT_OUT)/tensorrt/plugin_io.o $(TRT_OUT)/tensorrt/field_set.o
+TRT_PLUGIN_OBJ := $(TRT_OUT)/tensorrt/gpt_attention_plugin.o
+TRT_BACKEND_OBJ := $(TRT_OUT)/tensorrt/backend.o $(TRT_OUT)/tensorrt/tensorrt_library.o
+# The cuda backend's kernel objects, all but its function table, in an archive for the plugin library.
+CUDA_KERNELS := $(TRT_OUT)/libtrtllm4j_cuda_kernels.a
+TENSORRT_BACKEND_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt.so
+TENSORRT_PLUGIN_LIB := $(NATIVE_OUT)/libtrtllm4j_tensorrt_plugin.so
+TRT_HDR := $(COMMON_HDR) $(wildcard src/main/native/cuda/*.h src/main/native/tensorrt/*.h)
+
+native-tensorrt: check-nvcc $(TENSORRT_BACKEND_LIB) $(TENSORRT_PLUGIN_LIB)
+
+check-tensorrt-include:
+	@test -f "$(CUDA_HOME)/include/cuda_runtime_api.h" || { \
+	  echo "error: the CUDA toolkit's headers are not in CUDA_HOME=$(CUDA_HOME): pass CUDA_HOME=/path/to/cuda" >&2; exit 1; }
+	@test -f "$(TENSORRT_INCLUDE)/NvInfer.h" || { \
+	  echo "error: TensorRT 10's headers are needed: make native-tensorrt TENSORRT_INCLUDE=/path/to/TensorRT/include" \
+	       "(include/ of github.com/NVIDIA/TensorRT, branch release/10.6)" >&2; exit 1; }
+
+$(TRT_OUT)/%.o: src/main/native/%.c $(TRT_HDR) | check-tensorrt-include
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_GPU) -c -o $@ $<
+
+$(TRT_OUT)/tensorrt/%.o: src/main/native/tensorrt/%.cpp $(TRT_HDR) | check-tensorrt-include
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_TENSORRT) -c -o $@ $<
+
+$(CUDA_KERNELS): $(filter-out $(CUDA_OBJ)/backend.o,$(patsubst src/main/native/cuda/%.cu,$(CUDA_OBJ)/%.o,$(CUDA_SRC)))
+	@mkdir -p $(TRT_OUT)
+	rm -f $@
+	ar rcs $@ $^
+
+# --exclude-libs: the kernels and the CUDA runtime stay private, so they never stand in for the cuda
+# backend's own copies in a process that loads both.
+$(TENSORRT_PLUGIN_LIB): $(TRT_PLUGIN_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(CUDA_KERNELS)
+	@mkdir -p $(NATIVE_OUT)
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
+
+$(TENSORRT_BACKEND_LIB): $(TRT_BACKEND_OBJ) $(TRT_SHARED_OBJ) $(TRT_COMMON_OBJ) $(CUDA_OBJ)/device_runtime.o
+	@mkdir -p $(NATIVE_OUT)
+	$(CXX) -shared -o $@ $^ $(CUDA_LINK) -Wl,--no-undefined -Wl,--exclude-libs,ALL
+
+# The GPU host's test of the tensorrt backend against the cuda and cpu backends (see its header):
+#   target/native/tensorrt-build/tensorrt_backend_test target/native/linux-x86_64 [--bench]
+TENSORRT_TEST := $(TRT_OUT)/tensorrt_backend_test
+
+tensorrt-test: $(TENSORRT_TEST)
+
+$(TENSORRT_TEST): $(wildcard src/test/native/tensorrt/*) $(TRT_HDR) | check-tensorrt-include
+	@mkdir -p $(TRT_OUT)
+	$(CXX) $(CXXFLAGS_TENSORRT) -fvisibility=default -o $@ src/test/native/tensorrt/tensorrt_backend_test.cpp -ldl
 
 BENCH_OUT := target/bench
 BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so
