@@ -42,7 +42,7 @@ CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
 .PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
-        image-context image-cpu image-nvidia check-engine gpu-bundle native-tensorrt tensorrt-test check-tensorrt-include
+        image-context image-cpu image-nvidia check-engine gpu-bundle gpu-tools native-tensorrt tensorrt-test check-tensorrt-include
 
 # Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
 # each requirement that fails prints one line naming what to install, and the check fails after all
@@ -180,6 +180,17 @@ tensorrt-test: $(TENSORRT_TEST)
 $(TENSORRT_TEST): $(wildcard src/test/native/tensorrt/*) $(TRT_HDR) | check-tensorrt-include
 	@mkdir -p $(TRT_OUT)
 	$(CXX) $(CXXFLAGS_TENSORRT) -fvisibility=default -o $@ src/test/native/tensorrt/tensorrt_backend_test.cpp -ldl
+
+# The GPU host's check and benchmark of the CUDA backend, staged with the libraries in one folder
+# that travels there (src/bench/cuda/gpu_run.sh runs them): target/gpu-tools.
+GPU_TOOLS := target/gpu-tools
+gpu-tools: check-nvcc native
+	@mkdir -p $(GPU_TOOLS)
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -Ijextract-config -Isrc/main/native/common -Isrc/test/native \
+	  -o $(GPU_TOOLS)/cuda_check src/test/native/cuda_check.cpp -ldl
+	$(NVCC) -std=c++17 -O2 $(CUDA_ARCHS) -Ijextract-config -Isrc/main/native/common -Isrc/test/native \
+	  -o $(GPU_TOOLS)/bench_cuda src/bench/cuda/bench_cuda.cu -ldl
+	cp $(CPU_LIB) $(CUDA_LIB) src/bench/cuda/bench_torch.py src/bench/cuda/gpu_run.sh $(GPU_TOOLS)/
 
 BENCH_OUT := target/bench
 BENCH_LIB := $(BENCH_OUT)/libtrtllm4j_bench.so

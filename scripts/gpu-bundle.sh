@@ -33,8 +33,9 @@ mv "$out"/junit-platform-console-standalone-*.jar "$out/junit-console.jar"
 cp target/trtllm4j.jar "$out/"
 cp -r target/lib "$out/lib"
 cp -r target/test-classes "$out/test-classes"
-# The modules the jar, JUnit and the tests use; native symbols stripped (5 MB of libjvm.so).
-"$JAVA_HOME/bin/jlink" --output "$out/runtime" --add-modules java.base,java.logging,java.management,jdk.unsupported \
+# The modules the jar, JUnit and the tests use (jdk.zipfs: tests read the jar as a file system);
+# native symbols stripped (5 MB of libjvm.so).
+"$JAVA_HOME/bin/jlink" --output "$out/runtime" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.zipfs \
   --strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files --no-header-files --no-man-pages --compress=zip-9
 
 cat > "$out/trtllm4j" <<'LAUNCHER'

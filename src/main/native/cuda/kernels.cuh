@@ -84,12 +84,15 @@ __device__ __forceinline__ int64_t cache_offset(const step_args &a, int b, int k
  * cos and sin of RoPE pair `pair` at position `pos` of sequence sq: the one place every kernel
  * takes RoPE angles from, following common/rotary.h as the CPU backend does.
  */
+/* Dynamic NTK past max positions, in double: rare, so kept out of line, away from the hot loops' registers. */
+static __device__ __noinline__ float2 rope_grown_cos_sin(double base, int32_t rotary_dim, int32_t pos, int pair) {
+    float2 cs;
+    trtllm4j_rotary_grown_cos_sin(base, rotary_dim, pos, pair, &cs.x, &cs.y);
+    return cs;
+}
+
 __device__ __forceinline__ float2 rope_cos_sin(const step_args &a, const seq_meta &sq, int32_t pos, int pair) {
-    if (sq.grows_base) {
-        float2 cs;
-        trtllm4j_rotary_grown_cos_sin(sq.grown_base, a.rotary_dim, pos, pair, &cs.x, &cs.y);
-        return cs;
-    }
+    if (sq.grows_base) return rope_grown_cos_sin(sq.grown_base, a.rotary_dim, pos, pair);
     const float *table = sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin;
     return *reinterpret_cast<const float2 *>(table + ((int64_t)pos * (a.rotary_dim / 2) + pair) * 2);
 }

@@ -176,8 +176,11 @@ public final class GptAttentionPlugin implements AutoCloseable {
         trtllm4j_attention_step.batch_size(step, batch);
         trtllm4j_attention_step.num_tokens(step, numTokens);
         trtllm4j_attention_step.max_seq_len(step, maxSeqLen);
-        trtllm4j_attention_step.max_attention_window(step, Math.min(s.maxAttentionWindow(), maxSeqLen));
-        trtllm4j_attention_step.sink_token_length(step, s.sinkTokenLength());
+        // A window as wide as the cache hides nothing, whatever its sinks: it goes to native code as
+        // the whole cache without sinks, which the ABI's rule (a window holds more than its sinks) admits.
+        boolean wholeCache = s.maxAttentionWindow() >= maxSeqLen;
+        trtllm4j_attention_step.max_attention_window(step, wholeCache ? maxSeqLen : s.maxAttentionWindow());
+        trtllm4j_attention_step.sink_token_length(step, wholeCache ? 0 : s.sinkTokenLength());
         writeSequenceArrays(s);
         point(qkvBuffer, s.qkv().address("qkv"));
         point(kvCacheBuffer, s.kvCache().address("kvCache"));

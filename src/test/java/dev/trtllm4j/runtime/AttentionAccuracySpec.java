@@ -95,6 +95,15 @@ abstract class AttentionAccuracySpec {
         assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
     }
 
+    @Test
+    void aWindowWiderThanTheCacheHidesNothingWhateverItsSinks() {
+        GptAttentionConfig config = config(64, 2, 2, DataType.FLOAT32)
+                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(64).build();
+        Result result = AttentionCase.run(backend(), config, 3, 8, 4, 19, new Sequence(CONTEXT, 3, 0),
+                new Sequence(GENERATION, 1, 2));
+        assertThat(result.contextError()).isLessThan(tolerance(DataType.FLOAT32));
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = PositionEmbeddingType.class, names = {"LEARNED_ABSOLUTE", "ALIBI", "ALIBI_WITH_SCALE"})
     void matchesReferenceWithoutRope(PositionEmbeddingType type) {
@@ -239,8 +248,9 @@ abstract class AttentionAccuracySpec {
         float[] qkv = AttentionCase.randomValues(new Random(3), 40 * rowWidth, type);
         float[] stepwise = promptThenDecode(config, qkv, 25, 40);
         float[] whole = promptThenDecode(config, qkv, 40, 40);
-        // Both runs store the same rounded keys and values, so only the arithmetic's order differs.
-        assertThat(AttentionCase.maxDifference(whole, stepwise)).isLessThan(tolerance(DataType.FLOAT32));
+        // Both runs store the same rounded keys and values; prefill and decode may round differently
+        // inside (tensor-core operands in the storage type), within the type's tolerance.
+        assertThat(AttentionCase.maxDifference(whole, stepwise)).isLessThan(tolerance(type));
     }
 
     /** Outputs of tokens [0, total): a prompt of the first tokens, then one decode step per token. */
