@@ -168,6 +168,8 @@ final class AttentionRunCommand implements Callable<Integer> {
             return tensorRt != null ? tensorRt.open() : Backend.open(name);
         } catch (BackendNotFoundException e) {
             throw BadInput.backend(e, name);
+        } catch (NativeException e) {
+            throw BadInput.rejected(e); // cannot run here: what it looked for is the message
         }
     }
 
