@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct or the function table changes. */
-#define TRTLLM4J_ABI_VERSION 2
+#define TRTLLM4J_ABI_VERSION 3
 
 enum trtllm4j_status {
     TRTLLM4J_OK = 0,
@@ -184,6 +184,23 @@ typedef struct trtllm4j_backend_api {
     int32_t (*stream_synchronize)(void *stream);
     /* Destroys a stream after its work is done; NULL is ignored. */
     int32_t (*stream_destroy)(void *stream);
+
+    /*
+     * Options and engine files, for backends that build engines (tensorrt); NULL on the others.
+     * The backend's own header names its options (src/main/native/tensorrt/trtllm4j_tensorrt.h).
+     */
+    /* Sets an option for plugins created afterwards; TRTLLM4J_INVALID_ARGUMENT naming an unknown
+       name or a bad value. */
+    int32_t (*set_option)(const char *name, const char *value);
+    /* Writes the plugin's engine, built now if no step has built it yet, to the file at path. */
+    int32_t (*save_engine)(trtllm4j_plugin *plugin, const char *path);
+    /* A plugin running the engine in the file at path; its fields come from the file. */
+    int32_t (*open_engine)(const char *path, trtllm4j_plugin **plugin);
+    /* The fields the plugin was made from, owned by the plugin and valid while it lives. */
+    int32_t (*plugin_fields)(const trtllm4j_plugin *plugin, const trtllm4j_plugin_field_collection **fields);
+    /* Seconds the plugin's current engine took to build (0 when none yet or when it was read from a
+       file) and whether it was read from a file (the engine cache or open_engine): 1, else 0. */
+    int32_t (*engine_info)(const trtllm4j_plugin *plugin, double *build_seconds, int32_t *from_file);
 } trtllm4j_backend_api;
 
 /* The type of the one symbol every backend library exports. */

@@ -64,6 +64,11 @@ static const trtllm4j_layout_entry entries[] = {
     MEMBER(trtllm4j_backend_api, stream_create),
     MEMBER(trtllm4j_backend_api, stream_synchronize),
     MEMBER(trtllm4j_backend_api, stream_destroy),
+    MEMBER(trtllm4j_backend_api, set_option),
+    MEMBER(trtllm4j_backend_api, save_engine),
+    MEMBER(trtllm4j_backend_api, open_engine),
+    MEMBER(trtllm4j_backend_api, plugin_fields),
+    MEMBER(trtllm4j_backend_api, engine_info),
 };
 
 int32_t trtllm4j_abi_layout(const trtllm4j_layout_entry **out) {

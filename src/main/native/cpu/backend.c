@@ -127,7 +127,8 @@ static const trtllm4j_backend_api api = {
     .release = release,
     .copy = copy,
     .fill = fill,
-    /* No driver to check, no device memory to report, no streams: a step is done when enqueue returns. */
+    /* No driver to check, no device memory to report, no streams: a step is done when enqueue returns.
+       No options and no engines either: those members stay NULL. */
 };
 
 __attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {

@@ -105,6 +105,12 @@ const trtllm4j_backend_api api = {
     trtllm4j_device_stream_create,
     trtllm4j_device_stream_synchronize,
     trtllm4j_device_stream_destroy,
+    /* No options and no engines: the kernels run as they are. */
+    nullptr, /* set_option */
+    nullptr, /* save_engine */
+    nullptr, /* open_engine */
+    nullptr, /* plugin_fields */
+    nullptr, /* engine_info */
 };
 
 } // namespace

@@ -1,7 +1,7 @@
 /*
  * The tensorrt backend: each plugin is a one-layer TensorRT engine around a GPTAttention plugin
  * looked up in TensorRT's registry (trtllm4j's by default, TensorRT-LLM's when configured; see
- * trtllm4j_tensorrt.h), with TensorRT-LLM's inputs in TensorRT-LLM's order (plugin_io.h), built on
+ * tensorrt_library.h), with TensorRT-LLM's inputs in TensorRT-LLM's order (plugin_io.h), built on
  * the first step that needs it, cached on disk, and run with enqueueV3 on the step's stream.
  *
  * present_key_value is bound to past_key_value's memory, as TensorRT-LLM's runtime binds them, so the
@@ -32,7 +32,6 @@
 #include "status.h"
 #include "step_check.h"
 #include "tensorrt_library.h"
-#include "trtllm4j_tensorrt.h"
 
 using namespace nvinfer1;
 using trtllm4j::Input;
@@ -652,37 +651,7 @@ void destroy(trtllm4j_plugin *plugin) {
     }
 }
 
-const trtllm4j_backend_api api = {
-    TRTLLM4J_ABI_VERSION,
-    "tensorrt",
-    TRTLLM4J_DEVICE,
-    describe,
-    create,
-    workspace_size,
-    enqueue,
-    destroy,
-    trtllm4j_last_error,
-    trtllm4j_abi_layout,
-    initialize,
-    trtllm4j_device_memory_info,
-    trtllm4j_device_allocate,
-    trtllm4j_device_release,
-    trtllm4j_device_copy,
-    trtllm4j_device_fill,
-    trtllm4j_device_stream_create,
-    trtllm4j_device_stream_synchronize,
-    trtllm4j_device_stream_destroy,
-};
-
-} // namespace
-
-extern "C" {
-
-__attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {
-    return &api;
-}
-
-__attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_set_option(const char *name, const char *value) {
+int32_t set_option(const char *name, const char *value) {
     trtllm4j_clear_error();
     try {
         return trtllm4j::tensorrt_set_option(name, value);
@@ -691,8 +660,7 @@ __attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_set_option(cons
     }
 }
 
-__attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_save_engine(trtllm4j_plugin *plugin,
-                                                                             const char *path) {
+int32_t save_engine(trtllm4j_plugin *plugin, const char *path) {
     trtllm4j_clear_error();
     if (plugin == nullptr || path == nullptr) {
         return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "save_engine: plugin and path must not be NULL");
@@ -708,8 +676,7 @@ __attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_save_engine(trt
     }
 }
 
-__attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_open_engine(const char *path,
-                                                                             trtllm4j_plugin **out) {
+int32_t open_engine(const char *path, trtllm4j_plugin **out) {
     trtllm4j_clear_error();
     if (path == nullptr || out == nullptr) {
         return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "open_engine: path and plugin must not be NULL");
@@ -740,15 +707,58 @@ __attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_open_engine(con
     }
 }
 
-__attribute__((visibility("default"))) int32_t trtllm4j_tensorrt_engine_info(const trtllm4j_plugin *plugin,
-                                                                             double *build_seconds,
-                                                                             int32_t *from_file) {
+int32_t engine_info(const trtllm4j_plugin *plugin, double *build_seconds, int32_t *from_file) {
+    trtllm4j_clear_error();
     if (plugin == nullptr || build_seconds == nullptr || from_file == nullptr) {
         return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "engine_info: plugin, build_seconds and from_file must not be NULL");
     }
     *build_seconds = plugin->build_seconds;
     *from_file = plugin->from_file ? 1 : 0;
     return TRTLLM4J_OK;
+}
+
+int32_t plugin_fields(const trtllm4j_plugin *plugin, const trtllm4j_plugin_field_collection **fields) {
+    trtllm4j_clear_error();
+    if (plugin == nullptr || fields == nullptr) {
+        return trtllm4j_fail(TRTLLM4J_INVALID_ARGUMENT, "plugin_fields: plugin and fields must not be NULL");
+    }
+    *fields = &plugin->fields.collection();
+    return TRTLLM4J_OK;
+}
+
+const trtllm4j_backend_api api = {
+    TRTLLM4J_ABI_VERSION,
+    "tensorrt",
+    TRTLLM4J_DEVICE,
+    describe,
+    create,
+    workspace_size,
+    enqueue,
+    destroy,
+    trtllm4j_last_error,
+    trtllm4j_abi_layout,
+    initialize,
+    trtllm4j_device_memory_info,
+    trtllm4j_device_allocate,
+    trtllm4j_device_release,
+    trtllm4j_device_copy,
+    trtllm4j_device_fill,
+    trtllm4j_device_stream_create,
+    trtllm4j_device_stream_synchronize,
+    trtllm4j_device_stream_destroy,
+    set_option,
+    save_engine,
+    open_engine,
+    plugin_fields,
+    engine_info,
+};
+
+} // namespace
+
+extern "C" {
+
+__attribute__((visibility("default"))) const trtllm4j_backend_api *trtllm4j_backend(void) {
+    return &api;
 }
 
 } // extern "C"

@@ -12,7 +12,7 @@
 
 #include "device_runtime.h"
 #include "status.h"
-#include "trtllm4j_tensorrt.h"
+#include "trtllm4j.h"
 
 using namespace nvinfer1;
 
@@ -71,7 +71,7 @@ State &state() {
 
 std::string own_folder() {
     Dl_info info{};
-    if (dladdr(reinterpret_cast<void *>(&trtllm4j_tensorrt_set_option), &info) == 0 || info.dli_fname == nullptr) {
+    if (dladdr(reinterpret_cast<void *>(&trtllm4j_backend), &info) == 0 || info.dli_fname == nullptr) {
         return ".";
     }
     std::string path = info.dli_fname;

@@ -15,7 +15,37 @@
 
 namespace trtllm4j {
 
-/* Options of trtllm4j_tensorrt.h, with the environment read once. */
+/*
+ * The tensorrt backend's options, engine cache and engine files (the bridge ABI's set_option,
+ * save_engine, open_engine, plugin_fields and engine_info; the environment is read once).
+ *
+ * TensorRT: libnvinfer.so.10 (10.x; built against 10.6's headers) is opened when the backend is
+ * initialised, from the folder or file named by TRTLLM4J_TENSORRT_LIBRARY, else the backend's own
+ * folder, else the system's library path (LD_LIBRARY_PATH); building engines also needs
+ * libnvinfer_builder_resource.so.10.x on that path.
+ *
+ * Options (set_option, or the environment variable in brackets, read when the backend initialises):
+ *   plugin_library    the GPTAttention plugin library [TRTLLM4J_TENSORRT_PLUGIN_LIBRARY]; default
+ *                     trtllm4j's libtrtllm4j_tensorrt_plugin.so beside this library. A library that
+ *                     exports initTrtLlmPlugins (TensorRT-LLM's libnvinfer_plugin_tensorrt_llm.so)
+ *                     is initialised with it; any other is loaded with IPluginRegistry::loadLibrary.
+ *   plugin_namespace  the creator's namespace [TRTLLM4J_TENSORRT_PLUGIN_NAMESPACE]; default
+ *                     "trtllm4j", or "tensorrt_llm" for a library with initTrtLlmPlugins.
+ *   engine_cache_dir  where built engines are kept [TRTLLM4J_ENGINE_CACHE]; default
+ *                     $XDG_CACHE_HOME/trtllm4j/engines, else ~/.cache/trtllm4j/engines; "" turns
+ *                     the cache off. A file is named gpt_attention-<key>.engine, the key a hash of
+ *                     the serialised plugin fields, the plugin namespace and library (path, size,
+ *                     modification time), TensorRT's version, the GPU's name and compute
+ *                     capability and the profile's largest shapes; so a second run does not rebuild.
+ *   max_batch_size, max_num_tokens, max_seq_len
+ *                     the least largest shapes of an engine's optimisation profile
+ *                     [TRTLLM4J_TENSORRT_MAX_BATCH_SIZE, ..._MAX_NUM_TOKENS, ..._MAX_SEQ_LEN];
+ *                     default 8, 8192 and 4096. A step larger than the engine's profile gets an
+ *                     engine whose profile holds it (each largest shape the next power of two).
+ *
+ * An engine file is "TRTLLM4J-ENGINE" and a format version, the plugin namespace and serialised
+ * fields, then TensorRT's plan; the cache's files have the same format.
+ */
 struct Options {
     std::string plugin_library;
     std::string plugin_namespace;

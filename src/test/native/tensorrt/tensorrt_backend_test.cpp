@@ -33,7 +33,6 @@
 
 #include "gpt_attention_fields.h"
 #include "trtllm4j.h"
-#include "trtllm4j_tensorrt.h"
 
 namespace {
 
@@ -71,10 +70,6 @@ Backend load(const std::string &dir, const char *file) {
         std::exit(2);
     }
     return b;
-}
-
-template <typename F> F symbol(const Backend &b, const char *name) {
-    return reinterpret_cast<F>(dlsym(b.library, name));
 }
 
 /* float32 to the storage type's bits and back: round to nearest even, as the kernels store. */
@@ -582,7 +577,7 @@ Config engine_file_config() {
 /* Child process: opens the engine file, runs the first step and compares with the saved outputs. */
 int open_engine_child(const std::string &dir, const std::string &engine, const std::string &expected) {
     Backend trt = load(dir, "libtrtllm4j_tensorrt.so");
-    auto open = symbol<int32_t (*)(const char *, trtllm4j_plugin **)>(trt, "trtllm4j_tensorrt_open_engine");
+    auto open = trt.api->open_engine;
     trtllm4j_plugin *plugin = nullptr;
     if (open(engine.c_str(), &plugin) != TRTLLM4J_OK) {
         std::printf("open_engine: %s\n", trt.error().c_str());
@@ -604,8 +599,8 @@ int open_engine_child(const std::string &dir, const std::string &engine, const s
 }
 
 void check_engine_file(const Backend &trt, const std::string &dir, const std::string &self) {
-    auto save = symbol<int32_t (*)(trtllm4j_plugin *, const char *)>(trt, "trtllm4j_tensorrt_save_engine");
-    auto info = symbol<int32_t (*)(const trtllm4j_plugin *, double *, int32_t *)>(trt, "trtllm4j_tensorrt_engine_info");
+    auto save = trt.api->save_engine;
+    auto info = trt.api->engine_info;
     Config c = engine_file_config();
     std::string engine = "/tmp/trtllm4j-test.engine", expected = "/tmp/trtllm4j-test.expected";
     {
@@ -640,7 +635,7 @@ void check_engine_file(const Backend &trt, const std::string &dir, const std::st
     check(status == 0, "an engine saved here and opened by a fresh process gives the same bytes (exit " +
                            std::to_string(WEXITSTATUS(status)) + ")");
     trtllm4j_plugin *none = nullptr;
-    auto open = symbol<int32_t (*)(const char *, trtllm4j_plugin **)>(trt, "trtllm4j_tensorrt_open_engine");
+    auto open = trt.api->open_engine;
     int32_t refused = open(expected.c_str(), &none);
     check(refused != TRTLLM4J_OK && none == nullptr && mentions(trt.error(), "not a trtllm4j engine file"),
           "a file that is no engine is refused: " + trt.error());
@@ -721,8 +716,8 @@ double time_step(Runner &runner, int repetitions) {
 
 /* Decode (bf16, batch 64, 4096 cached, 32/8 heads, D 128) and prefill (bf16, 2 x 4096 tokens, causal). */
 int bench(const Backend &cuda, const Backend &trt) {
-    auto set_option = symbol<int32_t (*)(const char *, const char *)>(trt, "trtllm4j_tensorrt_set_option");
-    auto info = symbol<int32_t (*)(const trtllm4j_plugin *, double *, int32_t *)>(trt, "trtllm4j_tensorrt_engine_info");
+    auto set_option = trt.api->set_option;
+    auto info = trt.api->engine_info;
     std::string cache = "/tmp/trtllm4j-bench-cache-" + std::to_string(getpid());
     set_option("engine_cache_dir", cache.c_str());
     Config decode{"decode", 32, 8, 128, TRTLLM4J_BFLOAT16};

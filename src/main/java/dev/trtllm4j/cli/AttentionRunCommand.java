@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,10 +50,15 @@ import picocli.CommandLine.Model.CommandSpec;
                     + " optional rotary_inv_freq F32 [rotary_dim/2] with rotary_cos_sin F32"
                     + " [positions, rotary_dim/2, 2] (used as given), max_attention_window and sink_token_length I32 [1].",
             "Output tensors: context [num_tokens, num_heads*head_size] and kv_cache, in type_id.",
+            "--backend tensorrt runs the step through a TensorRT engine: built for --config (or read from the engine"
+                    + " cache), or the engine file of `trtllm4j engine build` given with --engine in place of --config"
+                    + " (RoPE tables then come from the engine's fields with TensorRT-LLM's default scaling parameters,"
+                    + " unless the input holds rotary_inv_freq and rotary_cos_sin).",
             "",
             "Examples:",
             "  trtllm4j attention run --config fields.json --input step.safetensors --output out.safetensors",
-            "  trtllm4j attention run --config llama-ckpt/config.json --layer 3 --input step.safetensors --output out.safetensors --backend cpu"
+            "  trtllm4j attention run --config llama-ckpt/config.json --layer 3 --input step.safetensors --output out.safetensors --backend cpu",
+            "  trtllm4j attention run --backend tensorrt --engine layer3.engine --input step.safetensors --output out.safetensors"
         })
 final class AttentionRunCommand implements Callable<Integer> {
 
@@ -73,9 +79,13 @@ final class AttentionRunCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE",
-            description = "Plugin-field file, or TensorRT-LLM checkpoint config.json.")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Plugin-field file, or TensorRT-LLM checkpoint config.json (or --engine).")
     private Path configFile;
+
+    @Option(names = "--engine", paramLabel = "FILE.engine",
+            description = "With --backend tensorrt: an engine file of `trtllm4j engine build`, in place of --config.")
+    private Path engine;
 
     @Option(names = "--input", required = true, paramLabel = "IN.safetensors", description = "The step's tensors.")
     private Path input;
@@ -96,9 +106,25 @@ final class AttentionRunCommand implements Callable<Integer> {
             description = "trtllm-build build config for a checkpoint config.")
     private Path buildConfig;
 
+    @Mixin
+    private TensorRtOptionsMixin tensorRt;
+
     @Override
     public Integer call() {
-        GptAttentionConfig config = loadConfig();
+        boolean onTensorRt = backendName.equals("tensorrt");
+        if ((configFile == null) == (engine == null)) {
+            throw new IllegalArgumentException("give one of --config (the layer's fields) and --engine (an engine file"
+                    + " that holds them)");
+        }
+        if (engine != null && !onTensorRt) {
+            throw new IllegalArgumentException("--engine " + engine + ": engine files run on --backend tensorrt, not "
+                    + backendName);
+        }
+        if (tensorRt.given() && !onTensorRt) {
+            throw new IllegalArgumentException("--plugin-library, --plugin-namespace, --engine-cache and --max-*"
+                    + " are options of --backend tensorrt, not " + backendName);
+        }
+        GptAttentionConfig config = configFile == null ? null : loadConfig(configFile, layer, buildConfig);
         SafetensorsFile in;
         try {
             in = Safetensors.read(input);
@@ -112,15 +138,12 @@ final class AttentionRunCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(input + ": unknown tensor '" + name + "'; inputs are " + INPUTS);
             }
         }
-        Backend backend;
-        try {
-            backend = Backend.open(backendName);
-        } catch (BackendNotFoundException e) {
-            throw BadInput.backend(e, backendName);
-        }
         SafetensorsFile out;
         try {
-            out = run(backend, config, new Inputs(input, in));
+            Backend backend = open(backendName, onTensorRt ? tensorRt : null);
+            try (GptAttentionPlugin plugin = engine != null ? backend.openEngine(engine) : backend.createPlugin(config)) {
+                out = run(backend, plugin, new Inputs(input, in));
+            }
         } catch (NativeException e) {
             throw BadInput.rejected(e);
         }
@@ -136,7 +159,22 @@ final class AttentionRunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private GptAttentionConfig loadConfig() {
+    /**
+     * A backend by name, the tensorrt backend with the given options; a backend that is missing or
+     * cannot run here is bad input.
+     */
+    static Backend open(String name, TensorRtOptionsMixin tensorRt) {
+        try {
+            return tensorRt != null ? tensorRt.open() : Backend.open(name);
+        } catch (BackendNotFoundException e) {
+            throw BadInput.backend(e, name);
+        } catch (NativeException e) {
+            throw BadInput.rejected(e); // cannot run here: what it looked for is the message
+        }
+    }
+
+    /** The layer's configuration from a plugin-field file, or a checkpoint config with a build config. */
+    static GptAttentionConfig loadConfig(Path configFile, int layer, Path buildConfig) {
         ConfigFile file = ConfigFile.read(configFile);
         if (file.kind() == ConfigFile.Kind.PLUGIN_FIELDS) {
             return file.attentionConfig(layer, null);
@@ -148,7 +186,8 @@ final class AttentionRunCommand implements Callable<Integer> {
         return file.attentionConfig(layer, BuildConfig.defaults(file.checkpoint()).withPagedKvCache(false));
     }
 
-    private static SafetensorsFile run(Backend backend, GptAttentionConfig config, Inputs in) {
+    private static SafetensorsFile run(Backend backend, GptAttentionPlugin plugin, Inputs in) {
+        GptAttentionConfig config = plugin.config();
         DataType type = config.typeId();
         SafetensorsDtype storage = storageOf(type);
         int heads = config.numHeads();
@@ -176,7 +215,7 @@ final class AttentionRunCommand implements Callable<Integer> {
             step.attentionWindow(window, sinks);
         }
         // Host files in, host files out: the tensors go to the backend's memory and back.
-        try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = backend.createPlugin(config)) {
+        try (Arena arena = Arena.ofConfined()) {
             BackendMemory cache = backend.upload(arena, toNative(arena, kvCache));
             BackendMemory context = backend.allocate(arena, type, tokens * heads * d);
             step.qkv(backend.upload(arena, toNative(arena, qkv))).kvCache(cache).context(context);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Trtllm4jCommand.Version.class,
         description = "TensorRT-LLM's GPT attention plugin from the JVM.",
-        subcommands = {DemoCommand.class, ConfigCommand.class, AttentionCommand.class})
+        subcommands = {DemoCommand.class, ConfigCommand.class, AttentionCommand.class, EngineCommand.class})
 public final class Trtllm4jCommand {
 
     /** Exit code for bad input: a wrong option, file, field or tensor. */

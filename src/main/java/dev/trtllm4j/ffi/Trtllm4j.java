@@ -23,10 +23,10 @@ public class Trtllm4j extends Trtllm4j$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int TRTLLM4J_ABI_VERSION = (int)2L;
+    private static final int TRTLLM4J_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define TRTLLM4J_ABI_VERSION 2
+     * #define TRTLLM4J_ABI_VERSION 3
      * }
      */
     public static int TRTLLM4J_ABI_VERSION() {

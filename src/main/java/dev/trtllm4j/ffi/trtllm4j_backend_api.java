@@ -34,6 +34,11 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t (*stream_create)(void **);
  *     int32_t (*stream_synchronize)(void *);
  *     int32_t (*stream_destroy)(void *);
+ *     int32_t (*set_option)(const char *, const char *);
+ *     int32_t (*save_engine)(trtllm4j_plugin *, const char *);
+ *     int32_t (*open_engine)(const char *, trtllm4j_plugin **);
+ *     int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **);
+ *     int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *);
  * }
  * }
  */
@@ -64,7 +69,12 @@ public class trtllm4j_backend_api {
         Trtllm4j.C_POINTER.withName("fill"),
         Trtllm4j.C_POINTER.withName("stream_create"),
         Trtllm4j.C_POINTER.withName("stream_synchronize"),
-        Trtllm4j.C_POINTER.withName("stream_destroy")
+        Trtllm4j.C_POINTER.withName("stream_destroy"),
+        Trtllm4j.C_POINTER.withName("set_option"),
+        Trtllm4j.C_POINTER.withName("save_engine"),
+        Trtllm4j.C_POINTER.withName("open_engine"),
+        Trtllm4j.C_POINTER.withName("plugin_fields"),
+        Trtllm4j.C_POINTER.withName("engine_info")
     ).withName("trtllm4j_backend_api");
 
     /**
@@ -1808,6 +1818,512 @@ public class trtllm4j_backend_api {
      */
     public static void stream_destroy(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(stream_destroy$LAYOUT, stream_destroy$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*set_option)(const char *, const char *)
+     * }
+     */
+    public final static class set_option {
+
+        private set_option() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(set_option.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(set_option.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout set_option$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("set_option"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*set_option)(const char *, const char *)
+     * }
+     */
+    public static final AddressLayout set_option$layout() {
+        return set_option$LAYOUT;
+    }
+
+    private static final long set_option$OFFSET = $LAYOUT.byteOffset(groupElement("set_option"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*set_option)(const char *, const char *)
+     * }
+     */
+    public static final long set_option$offset() {
+        return set_option$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*set_option)(const char *, const char *)
+     * }
+     */
+    public static MemorySegment set_option(MemorySegment struct) {
+        return struct.get(set_option$LAYOUT, set_option$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*set_option)(const char *, const char *)
+     * }
+     */
+    public static void set_option(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(set_option$LAYOUT, set_option$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*save_engine)(trtllm4j_plugin *, const char *)
+     * }
+     */
+    public final static class save_engine {
+
+        private save_engine() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(save_engine.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(save_engine.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout save_engine$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("save_engine"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*save_engine)(trtllm4j_plugin *, const char *)
+     * }
+     */
+    public static final AddressLayout save_engine$layout() {
+        return save_engine$LAYOUT;
+    }
+
+    private static final long save_engine$OFFSET = $LAYOUT.byteOffset(groupElement("save_engine"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*save_engine)(trtllm4j_plugin *, const char *)
+     * }
+     */
+    public static final long save_engine$offset() {
+        return save_engine$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*save_engine)(trtllm4j_plugin *, const char *)
+     * }
+     */
+    public static MemorySegment save_engine(MemorySegment struct) {
+        return struct.get(save_engine$LAYOUT, save_engine$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*save_engine)(trtllm4j_plugin *, const char *)
+     * }
+     */
+    public static void save_engine(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(save_engine$LAYOUT, save_engine$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*open_engine)(const char *, trtllm4j_plugin **)
+     * }
+     */
+    public final static class open_engine {
+
+        private open_engine() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(open_engine.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(open_engine.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout open_engine$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("open_engine"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*open_engine)(const char *, trtllm4j_plugin **)
+     * }
+     */
+    public static final AddressLayout open_engine$layout() {
+        return open_engine$LAYOUT;
+    }
+
+    private static final long open_engine$OFFSET = $LAYOUT.byteOffset(groupElement("open_engine"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*open_engine)(const char *, trtllm4j_plugin **)
+     * }
+     */
+    public static final long open_engine$offset() {
+        return open_engine$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*open_engine)(const char *, trtllm4j_plugin **)
+     * }
+     */
+    public static MemorySegment open_engine(MemorySegment struct) {
+        return struct.get(open_engine$LAYOUT, open_engine$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*open_engine)(const char *, trtllm4j_plugin **)
+     * }
+     */
+    public static void open_engine(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(open_engine$LAYOUT, open_engine$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **)
+     * }
+     */
+    public final static class plugin_fields {
+
+        private plugin_fields() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(plugin_fields.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(plugin_fields.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout plugin_fields$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("plugin_fields"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **)
+     * }
+     */
+    public static final AddressLayout plugin_fields$layout() {
+        return plugin_fields$LAYOUT;
+    }
+
+    private static final long plugin_fields$OFFSET = $LAYOUT.byteOffset(groupElement("plugin_fields"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **)
+     * }
+     */
+    public static final long plugin_fields$offset() {
+        return plugin_fields$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **)
+     * }
+     */
+    public static MemorySegment plugin_fields(MemorySegment struct) {
+        return struct.get(plugin_fields$LAYOUT, plugin_fields$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*plugin_fields)(const trtllm4j_plugin *, const trtllm4j_plugin_field_collection **)
+     * }
+     */
+    public static void plugin_fields(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(plugin_fields$LAYOUT, plugin_fields$OFFSET, fieldValue);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *)
+     * }
+     */
+    public final static class engine_info {
+
+        private engine_info() {
+            // Should not be called directly
+        }
+
+        /**
+         * The function pointer signature, expressed as a functional interface
+         */
+        public interface Function {
+            int apply(MemorySegment _x0, MemorySegment _x1, MemorySegment _x2);
+        }
+
+        private static final FunctionDescriptor $DESC = FunctionDescriptor.of(
+            Trtllm4j.C_INT,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER,
+            Trtllm4j.C_POINTER
+        );
+
+        /**
+         * The descriptor of this function pointer
+         */
+        public static FunctionDescriptor descriptor() {
+            return $DESC;
+        }
+
+        private static final MethodHandle UP$MH = Trtllm4j.upcallHandle(engine_info.Function.class, "apply", $DESC);
+
+        /**
+         * Allocates a new upcall stub, whose implementation is defined by {@code fi}.
+         * The lifetime of the returned segment is managed by {@code arena}
+         */
+        public static MemorySegment allocate(engine_info.Function fi, Arena arena) {
+            return Linker.nativeLinker().upcallStub(UP$MH.bindTo(fi), $DESC, arena);
+        }
+
+        private static final MethodHandle DOWN$MH = Linker.nativeLinker().downcallHandle($DESC);
+
+        /**
+         * Invoke the upcall stub {@code funcPtr}, with given parameters
+         */
+        public static int invoke(MemorySegment funcPtr, MemorySegment _x0, MemorySegment _x1, MemorySegment _x2) {
+            try {
+                return (int) DOWN$MH.invokeExact(funcPtr, _x0, _x1, _x2);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final AddressLayout engine_info$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("engine_info"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *)
+     * }
+     */
+    public static final AddressLayout engine_info$layout() {
+        return engine_info$LAYOUT;
+    }
+
+    private static final long engine_info$OFFSET = $LAYOUT.byteOffset(groupElement("engine_info"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *)
+     * }
+     */
+    public static final long engine_info$offset() {
+        return engine_info$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *)
+     * }
+     */
+    public static MemorySegment engine_info(MemorySegment struct) {
+        return struct.get(engine_info$LAYOUT, engine_info$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t (*engine_info)(const trtllm4j_plugin *, double *, int32_t *)
+     * }
+     */
+    public static void engine_info(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(engine_info$LAYOUT, engine_info$OFFSET, fieldValue);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.trtllm4j.runtime;
 
 import dev.trtllm4j.attention.GptAttentionConfig;
 import dev.trtllm4j.attention.PositionEmbeddingType;
+import dev.trtllm4j.attention.RotaryScalingParameters;
 import dev.trtllm4j.embedding.AlibiSlopes;
 import dev.trtllm4j.embedding.RotaryTables;
 import dev.trtllm4j.ffi.Trtllm4j;
@@ -12,6 +13,8 @@ import dev.trtllm4j.plugin.PluginFieldCollection;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -26,6 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * workspace and tables stay allocated for the whole native call. Steps on one plugin never run in
  * parallel, since they share its workspace: for parallel steps, create one plugin per thread.
  * Steps are checked in Java before they reach native code, and again by the backend.
+ *
+ * <p>On the {@code tensorrt} backend a plugin is a TensorRT engine, which {@link #saveEngine} writes
+ * to a file and {@link Backend#openEngine} opens again, in this JVM or another.
  */
 public final class GptAttentionPlugin implements AutoCloseable {
 
@@ -62,7 +68,44 @@ public final class GptAttentionPlugin implements AutoCloseable {
     private long workspaceNeeded;
     private int rotaryPositions;
 
-    GptAttentionPlugin(Backend backend, GptAttentionConfig config) {
+    /** Creates the native plugin from the configuration's fields. */
+    static GptAttentionPlugin create(Backend backend, GptAttentionConfig config) {
+        MemorySegment api = backend.api();
+        try (Arena fields = Arena.ofConfined()) {
+            MemorySegment out = fields.allocate(ValueLayout.ADDRESS);
+            int status = trtllm4j_backend_api.create.invoke(trtllm4j_backend_api.create(api),
+                    PluginFieldCollection.allocate(config, fields), out);
+            backend.check(status, "create");
+            return new GptAttentionPlugin(backend, config, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    /** Opens the engine file with the backend's open_engine; the configuration is the file's fields. */
+    static GptAttentionPlugin openEngine(Backend backend, MemorySegment openFunction, Path file,
+            RotaryScalingParameters rotaryScaling) {
+        MemorySegment api = backend.api();
+        MemorySegment created;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+            backend.check(trtllm4j_backend_api.open_engine.invoke(openFunction, call.allocateFrom(file.toString()), out),
+                    "open_engine " + file);
+            created = out.get(ValueLayout.ADDRESS, 0);
+        }
+        GptAttentionConfig config;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment fields = call.allocate(ValueLayout.ADDRESS);
+            MemorySegment read = backend.engineFunction(trtllm4j_backend_api.plugin_fields(api), "plugin fields");
+            backend.check(trtllm4j_backend_api.plugin_fields.invoke(read, created, fields), "plugin_fields");
+            config = PluginFieldCollection.read(fields.get(ValueLayout.ADDRESS, 0)).rotaryScaling(rotaryScaling).build();
+        } catch (RuntimeException e) {
+            trtllm4j_backend_api.destroy.invoke(trtllm4j_backend_api.destroy(api), created);
+            throw e;
+        }
+        return new GptAttentionPlugin(backend, config, created);
+    }
+
+    /** Takes over a native plugin: destroyed when this closes, or now if the rest cannot be set up. */
+    private GptAttentionPlugin(Backend backend, GptAttentionConfig config, MemorySegment created) {
         this.backend = backend;
         this.config = config;
         MemorySegment api = backend.api();
@@ -70,19 +113,9 @@ public final class GptAttentionPlugin implements AutoCloseable {
         this.workspaceFunction = trtllm4j_backend_api.workspace_size(api);
         this.elementBytes = config.typeId().byteSize();
         this.qkvRowElements = (config.numHeads() + 2 * config.numKvHeads()) * config.headSize();
-        try (Arena fields = Arena.ofConfined()) {
-            MemorySegment out = fields.allocate(ValueLayout.ADDRESS);
-            int status = trtllm4j_backend_api.create.invoke(trtllm4j_backend_api.create(api),
-                    PluginFieldCollection.allocate(config, fields), out);
-            backend.check(status, "create");
-            MemorySegment destroy = trtllm4j_backend_api.destroy(api);
-            // Closing the arena destroys the native plugin, exactly once.
-            this.handle = out.get(ValueLayout.ADDRESS, 0).reinterpret(arena,
-                    plugin -> trtllm4j_backend_api.destroy.invoke(destroy, plugin));
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        MemorySegment destroy = trtllm4j_backend_api.destroy(api);
+        // Closing the arena destroys the native plugin, exactly once.
+        this.handle = created.reinterpret(arena, plugin -> trtllm4j_backend_api.destroy.invoke(destroy, plugin));
         this.workspace = new BackendScratch(backend);
         this.rotaryTables = new BackendScratch(backend);
         try {
@@ -204,6 +237,58 @@ public final class GptAttentionPlugin implements AutoCloseable {
         }
         backend.check(trtllm4j_backend_api.enqueue.invoke(enqueueFunction, handle, step), "enqueue");
     }
+
+    /**
+     * Writes the plugin's TensorRT engine to a file (replacing one there), building it first if no
+     * step has: its plugin fields and TensorRT's plan, which {@link Backend#openEngine} opens again.
+     * The engine holds the largest shapes of the steps run so far, and at least the backend's
+     * {@link TensorRtOptions} maxima.
+     *
+     * @throws UnsupportedOperationException on a backend that builds no engines (cpu, cuda)
+     * @throws IllegalArgumentException when the file's folder does not exist
+     * @throws NativeException when TensorRT fails to build or the file cannot be written
+     */
+    public void saveEngine(Path file) {
+        MemorySegment save = backend.engineFunction(trtllm4j_backend_api.save_engine(backend.api()), "engine files");
+        Path absolute = file.toAbsolutePath();
+        if (absolute.getParent() == null || !Files.isDirectory(absolute.getParent())) {
+            throw new IllegalArgumentException("engine file " + absolute + ": its folder does not exist");
+        }
+        lock.lock();
+        try (Arena call = Arena.ofConfined()) {
+            ensureOpen();
+            backend.check(trtllm4j_backend_api.save_engine.invoke(save, handle, call.allocateFrom(absolute.toString())),
+                    "save_engine " + absolute);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Where the plugin's current engine came from: built here (and how long that took) or read
+     * from a file, the engine cache or {@link Backend#openEngine}.
+     *
+     * @throws UnsupportedOperationException on a backend that builds no engines (cpu, cuda)
+     */
+    public EngineInfo engineInfo() {
+        MemorySegment info = backend.engineFunction(trtllm4j_backend_api.engine_info(backend.api()), "engines");
+        lock.lock();
+        try (Arena call = Arena.ofConfined()) {
+            ensureOpen();
+            MemorySegment seconds = call.allocate(ValueLayout.JAVA_DOUBLE);
+            MemorySegment fromFile = call.allocate(ValueLayout.JAVA_INT);
+            backend.check(trtllm4j_backend_api.engine_info.invoke(info, handle, seconds, fromFile), "engine_info");
+            return new EngineInfo(seconds.get(ValueLayout.JAVA_DOUBLE, 0), fromFile.get(ValueLayout.JAVA_INT, 0) != 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A plugin's TensorRT engine: seconds it took to build (0 before the first step or
+     * {@link #saveEngine}, and for one read from a file) and whether it was read from a file.
+     */
+    public record EngineInfo(double buildSeconds, boolean fromFile) {}
 
     /**
      * Waits until every step enqueued so far is done. Steps on the GPU backends run asynchronously

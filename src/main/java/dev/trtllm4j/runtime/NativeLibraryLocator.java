@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Finds a backend's shared library, {@code libtrtllm4j_<name>.so}, through one chain, stopping at
@@ -23,12 +24,19 @@ import java.util.List;
  *       {@code ldconfig}'s cache).
  * </ol>
  * When none loads, the exception lists every place tried, with the loader's errors attached.
+ * A bundled library is copied out of the jar into one temporary folder per JVM, with the libraries it
+ * loads from its own folder (the tensorrt backend's GPTAttention plugin library).
  */
 final class NativeLibraryLocator {
 
     static final String PATH_PROPERTY = "trtllm4j.library.path";
     static final String PATH_VARIABLE = "TRTLLM4J_LIBRARY_PATH";
     private static final String PLATFORM = "linux-x86_64";
+    private static final String RESOURCES = "/dev/trtllm4j/native/" + PLATFORM + "/";
+    /** Bundled libraries a backend opens from its own folder, by backend. */
+    private static final Map<String, List<String>> COMPANIONS =
+            Map.of("tensorrt", List.of("libtrtllm4j_tensorrt_plugin.so"));
+    private static Path extracted; // the folder bundled libraries are copied to, made on first use
 
     private NativeLibraryLocator() {}
 
@@ -56,14 +64,14 @@ final class NativeLibraryLocator {
             }
         }
 
-        String resource = "/dev/trtllm4j/native/" + PLATFORM + "/" + fileName;
+        String resource = RESOURCES + fileName;
         URL bundled = NativeLibraryLocator.class.getResource(resource);
         if (bundled == null) {
             attempts.add("bundled resource " + resource + ": not in the jar");
         } else {
             try {
-                Located found = tryPath(bundledFile(bundled, fileName), "bundled resource " + resource, arena,
-                        attempts, failures);
+                Located found = tryPath(bundledFile(bundled, fileName, COMPANIONS.getOrDefault(backend, List.of())),
+                        "bundled resource " + resource, arena, attempts, failures);
                 if (found != null) {
                     return found;
                 }
@@ -102,20 +110,45 @@ final class NativeLibraryLocator {
         }
     }
 
-    /** A bundled library on the file system: used in place, or copied out of the jar once. */
-    private static Path bundledFile(URL bundled, String fileName) throws IOException, URISyntaxException {
+    /**
+     * A bundled library on the file system: used in place, or copied out of the jar with those of its
+     * companions the jar holds.
+     */
+    private static Path bundledFile(URL bundled, String fileName, List<String> companions)
+            throws IOException, URISyntaxException {
         if ("file".equals(bundled.getProtocol())) {
-            return Path.of(bundled.toURI());
+            return Path.of(bundled.toURI()); // the companions lie beside it already
         }
-        Path directory = Files.createTempDirectory("trtllm4j-");
+        Path directory = extractionFolder();
+        for (String companion : companions) {
+            URL url = NativeLibraryLocator.class.getResource(RESOURCES + companion);
+            if (url != null) {
+                copy(url, directory.resolve(companion));
+            }
+        }
         Path file = directory.resolve(fileName);
-        try (InputStream in = bundled.openStream()) {
+        copy(bundled, file);
+        return file;
+    }
+
+    private static synchronized Path extractionFolder() throws IOException {
+        if (extracted == null) {
+            extracted = Files.createTempDirectory("trtllm4j-");
+            // Registered first, so deleted last: after the libraries in it (deleteOnExit runs in reverse).
+            extracted.toFile().deleteOnExit();
+        }
+        return extracted;
+    }
+
+    private static synchronized void copy(URL resource, Path file) throws IOException {
+        if (Files.exists(file)) {
+            return; // copied for an earlier backend; a loaded library must not be overwritten
+        }
+        try (InputStream in = resource.openStream()) {
             Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
         }
         // dlopen has mapped the file by the time the JVM exits, so deleting it then is safe.
         file.toFile().deleteOnExit();
-        directory.toFile().deleteOnExit();
-        return file;
     }
 
     private static String moduleName() {

@@ -1,6 +1,7 @@
 package dev.trtllm4j.plugin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
@@ -99,6 +100,71 @@ class PluginFieldCollectionTest {
             MemorySegment collection = PluginFieldCollection.allocate(llama(), arena);
             assertThat(collection.byteSize()).isEqualTo(16);
             assertThat(collection.get(ValueLayout.JAVA_INT, 0)).isEqualTo(58);
+        }
+    }
+
+    /** A collection written with TensorRT's raw offsets: each field given as name, wire type and values. */
+    private static MemorySegment handWritten(Arena arena, Object[]... fields) {
+        MemorySegment entries = arena.allocate(24L * fields.length, 8);
+        for (int i = 0; i < fields.length; i++) {
+            String name = (String) fields[i][0];
+            int type = (Integer) fields[i][1];
+            MemorySegment data = switch (type) {
+                case FLOAT32 -> arena.allocateFrom(ValueLayout.JAVA_FLOAT, (Float) fields[i][2]);
+                case INT8 -> arena.allocateFrom(ValueLayout.JAVA_BYTE, ((Integer) fields[i][2]).byteValue());
+                default -> arena.allocateFrom(ValueLayout.JAVA_INT, (int[]) fields[i][2]);
+            };
+            long at = 24L * i;
+            entries.set(ValueLayout.ADDRESS, at, arena.allocateFrom(name));
+            entries.set(ValueLayout.ADDRESS, at + 8, data);
+            entries.set(ValueLayout.JAVA_INT, at + 16, type);
+            entries.set(ValueLayout.JAVA_INT, at + 20, type == INT32 ? ((int[]) fields[i][2]).length : 1);
+        }
+        MemorySegment collection = arena.allocate(16, 8);
+        collection.set(ValueLayout.JAVA_INT, 0, fields.length);
+        collection.set(ValueLayout.ADDRESS, 8, entries);
+        return collection;
+    }
+
+    @Test
+    void readsAHandWrittenCollectionIntoTheConfigurationOfTheSameFields() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = handWritten(arena,
+                    new Object[] {"num_heads", INT32, new int[] {8}}, new Object[] {"num_kv_heads", INT32, new int[] {2}},
+                    new Object[] {"head_size", INT32, new int[] {64}}, new Object[] {"max_context_length", INT32, new int[] {16}},
+                    new Object[] {"position_embedding_type", INT8, 1}, new Object[] {"rotary_embedding_dim", INT32, new int[] {32}},
+                    new Object[] {"rotary_embedding_base", FLOAT32, 500000f}, new Object[] {"type_id", INT32, new int[] {1}},
+                    new Object[] {"q_scaling", FLOAT32, 0.5f}, new Object[] {"cp_group", INT32, new int[] {0, 1}}, new Object[] {"cp_size", INT32, new int[] {2}});
+            GptAttentionConfig expected = GptAttentionConfig.builder().numHeads(8).numKvHeads(2).headSize(64)
+                    .maxContextLength(16).positionEmbeddingType(PositionEmbeddingType.ROPE_GPTJ).rotaryEmbeddingDim(32)
+                    .rotaryEmbeddingBase(500000f).typeId(DataType.FLOAT16).qScaling(0.5f).cpGroup(0, 1).cpSize(2).build();
+            assertThat(PluginFieldCollection.read(collection).build()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void readsBackEveryFieldItWrote() {
+        try (Arena arena = Arena.ofConfined()) {
+            GptAttentionConfig config = llama();
+            assertThat(PluginFieldCollection.read(PluginFieldCollection.allocate(config, arena)).build()).isEqualTo(config);
+        }
+    }
+
+    @Test
+    void refusesAFieldOfAnotherWireTypeNamingIt() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = handWritten(arena, new Object[] {"num_heads", FLOAT32, 8f});
+            assertThatThrownBy(() -> PluginFieldCollection.read(collection))
+                    .hasMessage("num_heads: plugin field of type 1 and length 1; the field is kINT32 [1]");
+        }
+    }
+
+    @Test
+    void refusesANameThatIsNoGptAttentionField() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment collection = handWritten(arena, new Object[] {"num_experts", INT32, new int[] {8}});
+            assertThatThrownBy(() -> PluginFieldCollection.read(collection))
+                    .hasMessage("unknown GPT attention plugin field 'num_experts'");
         }
     }
 }

@@ -78,6 +78,12 @@ final class AttentionCase {
         }
     }
 
+    /** The same on a plugin that may have run other steps before. */
+    static Outputs outputs(GptAttentionPlugin plugin, int maxSeqLen, int window, int sinks, long seed,
+            Sequence... sequences) {
+        return outputs(plugin, Inputs.of(plugin.config(), maxSeqLen, seed, sequences), window, sinks);
+    }
+
     private static Outputs outputs(GptAttentionPlugin plugin, Inputs in, int window, int sinks) {
         GptAttentionConfig config = plugin.config();
         Backend backend = plugin.backend();

@@ -16,4 +16,17 @@ final class GpuBackends {
             throw new AssertionError("unreachable");
         }
     }
+
+    /**
+     * The tensorrt backend, or a skip saying why it cannot run here (no library, no TensorRT: set
+     * TRTLLM4J_TENSORRT_LIBRARY to the folder of libnvinfer.so.10; no driver, no GPU).
+     */
+    static Backend tensorrt() {
+        try {
+            return Backend.open("tensorrt");
+        } catch (TrtLlmException e) {
+            Assumptions.abort("the tensorrt backend cannot run here: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new AssertionError("unreachable");
+        }
+    }
 }
