@@ -81,14 +81,12 @@ bool input_on_host(Input input) {
     }
 }
 
+/*
+ * use_fp8_context_fmha is TensorRT-LLM's plugin_config default (1) and changes nothing without an FP8
+ * KV cache, which supported.c refuses already: it is accepted here, as on the cpu and cuda backends.
+ */
 int32_t check_supported(const trtllm4j_params &p) {
-    int32_t status = trtllm4j_check_supported(&p, "tensorrt");
-    if (status != TRTLLM4J_OK) return status;
-    if (p.use_fp8_context_fmha) {
-        return trtllm4j_fail(TRTLLM4J_UNSUPPORTED, "use_fp8_context_fmha = 1: the tensorrt backend wires no FP8 "
-                                                   "output nor its quantisation scale input");
-    }
-    return TRTLLM4J_OK;
+    return trtllm4j_check_supported(&p, "tensorrt");
 }
 
 } // namespace trtllm4j

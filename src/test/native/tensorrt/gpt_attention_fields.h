@@ -56,7 +56,7 @@ public:
         i8("pos_shift_enabled", 0);
         i8("dense_context_fmha", 0);
         i8("use_paged_context_fmha", 0);
-        i8("use_fp8_context_fmha", 0);
+        i8("use_fp8_context_fmha", 1);
         i8("has_full_attention_mask", 0);
         i32("use_cache", 1);
         i8("is_spec_decoding_enabled", 0);

@@ -475,7 +475,6 @@ std::vector<Refusal> refusals() {
         {"use_logn_scaling", [](GptAttentionFields &f) { f.i8("use_logn_scaling", 1); }},
         {"skip_attn", [](GptAttentionFields &f) { f.i8("skip_attn", 1); }},
         {"fuse_fp4_quant", [](GptAttentionFields &f) { f.i8("fuse_fp4_quant", 1); }},
-        {"use_fp8_context_fmha", [](GptAttentionFields &f) { f.i8("use_fp8_context_fmha", 1); }},
         {"pos_shift_enabled", [](GptAttentionFields &f) { f.i8("pos_shift_enabled", 1); }},
         {"cp_size", [](GptAttentionFields &f) { f.i32("cp_size", 2); }},
         {"vision_length", [](GptAttentionFields &f) { f.i32("vision_start", 0).i32("vision_length", 16); }},

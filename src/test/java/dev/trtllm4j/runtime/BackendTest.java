@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -48,9 +48,11 @@ class BackendTest {
     }
 
     @Test
-    void theConfiguredDirectoryComesFirst() throws IOException, URISyntaxException {
-        Path bundled = Path.of(BackendTest.class.getResource("/dev/trtllm4j/native/linux-x86_64/libtrtllm4j_cpu.so").toURI());
-        Files.copy(bundled, directory.resolve("libtrtllm4j_configured.so"));
+    void theConfiguredDirectoryComesFirst() throws IOException {
+        // A stream, not a path: the resource may be in a directory or in the jar.
+        try (InputStream bundled = BackendTest.class.getResourceAsStream("/dev/trtllm4j/native/linux-x86_64/libtrtllm4j_cpu.so")) {
+            Files.copy(bundled, directory.resolve("libtrtllm4j_configured.so"));
+        }
         System.setProperty(NativeLibraryLocator.PATH_PROPERTY, directory.toString());
         assertThat(Backend.open("configured").origin())
                 .isEqualTo("system property trtllm4j.library.path (" + directory.resolve("libtrtllm4j_configured.so") + ")");
