@@ -1,10 +1,13 @@
 /*
  * The cuda backend's attention step timed with CUDA events, through the bridge ABI (the library is
  * dlopened as Java loads it), and a device-to-device copy in the same run for scale:
- *   bench_cuda LIBDIR
- * decode:  bf16, 64 sequences with 4096 cached tokens each, 1 new token, 32 query / 8 KV heads,
- *          head size 128, GPT-NeoX RoPE on the new token; rate = K and V cache bytes read / time,
- *          64 * 2 * 8 * 4097 * 128 * 2 bytes (every cached entry read once, the new one included)
+ *   bench_cuda LIBDIR [decode]     (decode: the decode shapes and copies alone)
+ * decode:  bf16, B = 1, 8 and 64 sequences with 4096 cached tokens each, 1 new token, 32 query / 8 KV
+ *          heads, head size 128, GPT-NeoX RoPE on the new token; rate = K and V cache bytes read /
+ *          time, B * 2 * 8 * 4097 * 128 * 2 bytes (every cached entry read once, the new one
+ *          included). Beside each, a device-to-device copy of exactly those bytes: it moves them
+ *          twice (read + written), so half its time is the time to read the cache once at the
+ *          copy's rate, the floor the decode step is held to.
  * prefill: bf16, 2 sequences of 4096 new tokens, same heads, causal, RoPE; rate = 2 * 2 S^2 D H / time,
  *          the causal half of Q K^T and P V (4 S^2 D H / 2 per sequence).
  * Each figure is the median of 50 timed runs after 10 warm-up runs.
@@ -155,7 +158,7 @@ float time_step(const attention_case &k, cudaStream_t stream) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_cuda LIBDIR\n");
+        std::fprintf(stderr, "usage: bench_cuda LIBDIR [decode]\n");
         return 2;
     }
     std::string path = std::string(argv[1]) + "/libtrtllm4j_cuda.so";
@@ -170,26 +173,34 @@ int main(int argc, char **argv) {
     cudaStream_t stream;
     CHECK_CUDA(cudaStreamCreate(&stream));
 
-    const float decode = time_step({64, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, stream);
-    const double decode_bytes = 64.0 * 2 * 8 * 4097 * 128 * 2;
-    const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
-    const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);
-    const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
-
-    const int64_t copy_bytes = 1ll << 30;
+    const int64_t copy_bytes = 1ll << 30, largest = 64ll * 2 * 8 * 4097 * 128 * 2; /* batch 64's cache: over 1 GiB */
     void *a, *b;
-    CHECK_CUDA(cudaMalloc(&a, copy_bytes));
-    CHECK_CUDA(cudaMalloc(&b, copy_bytes));
-    CHECK_CUDA(cudaMemsetAsync(a, 1, copy_bytes, stream));
-    const float copy = median_ms([&] { CHECK_CUDA(cudaMemcpyAsync(b, a, copy_bytes, cudaMemcpyDeviceToDevice, stream)); }, stream);
+    CHECK_CUDA(cudaMalloc(&a, largest));
+    CHECK_CUDA(cudaMalloc(&b, largest));
+    CHECK_CUDA(cudaMemsetAsync(a, 1, largest, stream));
+    auto copy_ms = [&](int64_t bytes) {
+        return median_ms([&] { CHECK_CUDA(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, stream)); }, stream);
+    };
+    const float copy = copy_ms(copy_bytes);
 
-    std::printf("| trtllm4j cuda | time (ms) | rate |\n| --- | --- | --- |\n");
-    std::printf("| decode bf16, 64 x 4096 cached, 32/8 heads, D 128, RoPE | %.3f | %.2f TB/s KV read |\n", decode,
-                decode_bytes / (decode * 1e-3) / 1e12);
-    std::printf("| prefill bf16, 2 x 4096, causal, RoPE | %.3f | %.0f TFLOP/s |\n", prefill,
-                prefill_flops / (prefill * 1e-3) / 1e12);
-    std::printf("| prefill bf16, 2 x 4096, causal, no RoPE | %.3f | %.0f TFLOP/s |\n", prefill_plain,
-                prefill_flops / (prefill_plain * 1e-3) / 1e12);
-    std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
+    std::printf("| trtllm4j cuda | time (ms) | rate | read the cache once (ms) | of that floor |\n"
+                "| --- | --- | --- | --- | --- |\n");
+    for (int batch : {1, 8, 64}) {
+        const float decode = time_step({batch, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, stream);
+        const int64_t bytes = (int64_t)batch * 2 * 8 * 4097 * 128 * 2;
+        const float once = copy_ms(bytes) / 2;
+        std::printf("| decode bf16, %d x 4096 cached, 32/8 heads, D 128, RoPE | %.4f | %.2f TB/s KV read | %.4f | %.0f%% |\n",
+                    batch, decode, bytes / (decode * 1e-3) / 1e12, once, 100.0 * once / decode);
+    }
+    if (!(argc > 2 && std::string(argv[2]) == "decode")) {
+        const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
+        const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
+        const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);
+        std::printf("| prefill bf16, 2 x 4096, causal, RoPE | %.3f | %.0f TFLOP/s | | |\n", prefill,
+                    prefill_flops / (prefill * 1e-3) / 1e12);
+        std::printf("| prefill bf16, 2 x 4096, causal, no RoPE | %.3f | %.0f TFLOP/s | | |\n", prefill_plain,
+                    prefill_flops / (prefill_plain * 1e-3) / 1e12);
+    }
+    std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) | | |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
     return 0;
 }

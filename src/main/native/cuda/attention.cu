@@ -3,7 +3,8 @@
  * stream. Context requests in float16 and bfloat16 run on tensor cores (context_mma.cu), which also
  * write their new tokens' K and V; float32 context requests take a simpler SIMT kernel. Generation
  * requests write their token's K and V with a tiny kernel, then run a split-K (flash-decoding) kernel
- * that reads each cache entry once for all the query heads of its KV group, and a reduction.
+ * that reads each cache entry once for all the query heads of its KV group (float16 and bfloat16:
+ * K and V tiles staged through shared memory with cp.async; float32: direct loads), and a reduction.
  */
 #include <algorithm>
 #include <cmath>
@@ -19,23 +20,70 @@ namespace {
 
 enum {
     DECODE_THREADS = 128,
-    DECODE_CHUNK = 128, /* keys per pass of a decode block; one per thread for the logits */
-    MAX_SPLITS = 16,    /* decode blocks per (sequence, KV head) */
+    DECODE_CHUNK = 128, /* keys per pass of the float32 decode block; one per thread for the logits */
+    TILE_CHUNKS = 1024, /* 16-byte pieces of K (and as many of V) in one shared-memory tile of the 16-bit decode */
+    MAX_SPLITS = 64,    /* decode blocks per (sequence, KV head block) */
     ALIGN = 256
 };
+/*
+ * Decode blocks a step aims for: about 8 per multiprocessor of a 132-SM H100/H200, 2.6 waves of 3
+ * resident blocks. A constant, not the device's SM count: the split count decides the result's last
+ * bits, which must not depend on the GPU (nor differ between this backend and the TensorRT plugin).
+ * Both settings can be overridden at build time (-D) to compare variants.
+ */
+#ifndef DECODE_TARGET_BLOCKS
+#define DECODE_TARGET_BLOCKS 1024 /* measured on an H200: 512, 2048 and 4096 were slower */
+#endif
+#ifndef DECODE_STAGES
+#define DECODE_STAGES 2 /* shared-memory tiles of the 16-bit decode in flight or in use; 3 was slower (2 blocks a multiprocessor instead of 3) */
+#endif
 
 int64_t aligned(int64_t bytes) {
     return (bytes + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* Query heads of one decode block and the blocks per KV head. */
+int decode_heads(int group) {
+    return group == 1 ? 1 : group == 2 ? 2 : group <= 4 ? 4 : 8;
+}
+
+/* 16-byte pieces per cache row in the 16-bit decode's tiles: D / 8 rounded up to a power of two, at least 8. */
+int decode_row_chunks(int head_size) {
+    int chunks = 8;
+    while (chunks < head_size / 8) chunks *= 2;
+    return chunks;
+}
+
+/* Keys per decode tile: the 16-bit kernel's tile rows, or the float32 kernel's chunk. */
+int decode_tile_keys(const trtllm4j_params *p) {
+    return p->type_id == TRTLLM4J_FLOAT32 ? DECODE_CHUNK : TILE_CHUNKS / decode_row_chunks(p->head_size);
+}
+
+/*
+ * Splits of one sequence's keys among decode blocks, before rounding: enough blocks for
+ * DECODE_TARGET_BLOCKS in all, at most MAX_SPLITS, at most one per tile of the longest sequence.
+ */
+int64_t decode_split_bound(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
+    const int tile = decode_tile_keys(p);
+    const int64_t tiles = std::max<int64_t>(1, (most_keys + tile - 1) / tile);
+    const int group = p->num_heads / p->num_kv_heads, ng = decode_heads(std::min(group, 8));
+    const int64_t blocks = std::max<int64_t>(1, generation_count * p->num_kv_heads * ((group + ng - 1) / ng));
+    return std::min<int64_t>({MAX_SPLITS, tiles, std::max<int64_t>(1, (DECODE_TARGET_BLOCKS + blocks - 1) / blocks)});
+}
+
+/* The splits a step uses: the bound, less those that rounding the tiles per split would leave empty. */
+int decode_splits(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
+    const int tile = decode_tile_keys(p);
+    const int64_t tiles = std::max<int64_t>(1, (most_keys + tile - 1) / tile);
+    const int64_t per_split = (tiles + decode_split_bound(p, generation_count, most_keys) - 1) /
+                              decode_split_bound(p, generation_count, most_keys);
+    return (int)((tiles + per_split - 1) / per_split);
 }
 
 /* Where things lie in the workspace: bookkeeping (copied in one piece), then the decode partials. */
 struct workspace_layout {
     int64_t sequences, tiles, generation, copied, partials, total;
 };
-
-int max_splits(const trtllm4j_attention_step *s) {
-    return (int)std::min<int64_t>(MAX_SPLITS, ((int64_t)s->max_seq_len + DECODE_CHUNK - 1) / DECODE_CHUNK);
-}
 
 workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
     workspace_layout w;
@@ -45,8 +93,11 @@ workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_st
     w.generation = w.tiles + aligned((int64_t)s->num_tokens * sizeof(context_tile));
     w.copied = w.generation + (int64_t)s->batch_size * 4;
     w.partials = aligned(w.copied);
-    int64_t generation = std::min<int64_t>(s->batch_size, s->num_tokens);
-    w.total = w.partials + generation * p->num_heads * max_splits(s) * (int64_t)(p->head_size + 2) * 4;
+    /* The most (sequences x splits) any count of generation sequences up to the step's bound takes. */
+    const int64_t generation = std::min<int64_t>(s->batch_size, s->num_tokens);
+    int64_t rows = 0;
+    for (int64_t n = 1; n <= generation; n++) rows = std::max(rows, n * decode_split_bound(p, n, s->max_seq_len));
+    w.total = w.partials + rows * p->num_heads * (int64_t)(p->head_size + 2) * 4;
     return w;
 }
 
@@ -99,8 +150,8 @@ struct key_range {
 };
 
 /*
- * One block: one generation sequence, one KV head, up to NG of its query heads, and one split of the
- * keys the token sees. Each thread takes one key for Q K^T (a whole row, 16 bytes at a time, against
+ * The float32 decode. One block: one generation sequence, one KV head, up to NG of its query heads,
+ * and one split of the keys the token sees. Each thread takes one key for Q K^T (a whole row, 16 bytes at a time, against
  * the NG queries in shared memory); then threads take 16-byte columns of V. Writes the split's
  * unnormalised output, running maximum and sum per head to partials.
  */
@@ -274,6 +325,253 @@ decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, i
     }
 }
 
+/*
+ * The 16-bit decode: one block per (generation sequence, KV head, up to NG of its query heads, split
+ * of the keys), streaming K and V tiles of TILE_CHUNKS 16-byte pieces each through DECODE_STAGES
+ * shared-memory buffers with cp.async, so that each block keeps tens of kilobytes of the cache in
+ * flight while it computes on an earlier tile. Rows are padded to RC = decode_row_chunks(D) pieces,
+ * so a tile holds TK = TILE_CHUNKS / RC keys, and every thread always takes 8 pieces of K for the
+ * logits (its key's piece group tid) and 8 keys of one V column. Within each group of 8 pieces the
+ * piece index is XORed with the group's index, so neither pass has shared-memory bank conflicts.
+ */
+__device__ __forceinline__ int swizzled(int piece) {
+    return piece ^ ((piece >> 3) & 7);
+}
+
+template <typename T, int NG>
+__global__ void __launch_bounds__(DECODE_THREADS, 2)
+decode_tile_kernel(const step_args a, const int32_t *__restrict__ generation, int splits, int row_shift,
+                   float *__restrict__ partials) {
+    constexpr int E = 8;
+    extern __shared__ __align__(16) uint4 tiles_s[]; /* [DECODE_STAGES][K, V][TILE_CHUNKS] */
+    __shared__ __align__(16) float q_s[32 * NG * E + 16]; /* [piece][head][E], 4 floats more per 8 pieces */
+    __shared__ float w_s[NG][128];
+    __shared__ float max_s[NG], sum_s[NG], correction_s[NG];
+
+    const int RC = 1 << row_shift, TK = TILE_CHUNKS >> row_shift, TPK = DECODE_THREADS / TK;
+    const int split = blockIdx.x;
+    const int head_blocks = (a.group + NG - 1) / NG;
+    const int g = blockIdx.y / head_blocks;
+    const int first_head = g * a.group + (blockIdx.y % head_blocks) * NG;
+    const int heads = min(NG, (g + 1) * a.group - first_head);
+    const int b = generation[blockIdx.z];
+    const seq_meta sq = a.sequences[b];
+    const int32_t pos = sq.past_length;
+    const int D = a.head_size, VR = D / E, tid = threadIdx.x;
+    const T *qkv = static_cast<const T *>(a.qkv);
+    const T *k_cache = static_cast<const T *>(a.kv_cache) + cache_offset(a, b, 0, g, 0);
+    const T *v_cache = static_cast<const T *>(a.kv_cache) + cache_offset(a, b, 1, g, 0);
+
+    const key_range keys(pos, a.window, a.sinks);
+    const int32_t tile_count = (keys.count + TK - 1) / TK, per_split = (tile_count + splits - 1) / splits;
+    const int32_t begin = split * per_split * TK, end = min(keys.count, begin + per_split * TK);
+    float *part = partials + (((int64_t)blockIdx.z * a.num_heads + first_head) * splits + split) * (D + 2);
+    const int64_t head_stride = (int64_t)splits * (D + 2);
+    if (begin >= end) {
+        if (tid < heads) {
+            part[tid * head_stride + D] = -INFINITY;
+            part[tid * head_stride + D + 1] = 0.0f;
+        }
+        return;
+    }
+    const int tiles = (end - begin + TK - 1) / TK;
+
+    /* Tile t's K and V pieces into buffer t % DECODE_STAGES; keys past the split and row padding stay unread. */
+    auto load_tile = [&](int t) {
+        uint4 *k_s = tiles_s + (t % DECODE_STAGES) * 2 * TILE_CHUNKS, *v_s = k_s + TILE_CHUNKS;
+        const int32_t t0 = begin + t * TK, n = min(TK, end - t0), first = keys.at(t0);
+        if (VR == RC && n == TK && keys.at(t0 + TK - 1) == first + TK - 1) {
+            /* The usual tile: whole unpadded rows of consecutive positions, one contiguous block. */
+            const T *k = k_cache + (int64_t)first * D, *v = v_cache + (int64_t)first * D;
+#pragma unroll
+            for (int j = 0; j < TILE_CHUNKS / DECODE_THREADS; j++) {
+                const int piece = tid + j * DECODE_THREADS;
+                cp_async16(k_s + swizzled(piece), k + piece * E, true);
+                cp_async16(v_s + swizzled(piece), v + piece * E, true);
+            }
+            return;
+        }
+#pragma unroll
+        for (int j = 0; j < TILE_CHUNKS / DECODE_THREADS; j++) {
+            const int piece = tid + j * DECODE_THREADS, r = piece >> row_shift, c = piece & (RC - 1);
+            if (r < n && c < VR) {
+                const int64_t at = (int64_t)keys.at(t0 + r) * D + c * E;
+                cp_async16(k_s + swizzled(piece), k_cache + at, true);
+                cp_async16(v_s + swizzled(piece), v_cache + at, true);
+            }
+        }
+    };
+#pragma unroll
+    for (int t = 0; t < DECODE_STAGES - 1; t++) {
+        if (t < tiles) load_tile(t);
+        cp_async_commit();
+    }
+
+    /* The block's queries, rotated (and scaled when plain), piece-major so a thread's 8 pieces sit together. */
+    for (int idx = tid; idx < NG * D; idx += DECODE_THREADS) {
+        const int hq = idx / D, i = idx - hq * D, c = i / E;
+        float x = 0.0f;
+        if (hq < heads) {
+            const T *q = qkv + qkv_offset(a, sq.token_start, first_head + hq);
+            x = to_float(q[i]);
+            int pair;
+            bool first;
+            int partner = rope_partner(a, i, &pair, &first);
+            if (partner >= 0) x = rope_rotate(x, to_float(q[partner]), first, rope_cos_sin(a, sq, pos, pair));
+            if (a.plain) x *= a.scale; /* plain logits are (q * scale) . k, as on the CPU */
+        }
+        q_s[(c * NG + hq) * E + (i - c * E) + (c >> 3) * 4] = x;
+    }
+    if (tid < NG) {
+        max_s[tid] = -INFINITY;
+        sum_s[tid] = 0.0f;
+    }
+    float slope[NG];
+#pragma unroll
+    for (int hq = 0; hq < NG; hq++) slope[hq] = a.alibi != ALIBI_NONE && hq < heads ? a.alibi_slopes[first_head + hq] : 0.0f;
+
+    const int row = tid / TPK, part_of_row = tid - row * TPK; /* logits: key row, pieces 8 * part_of_row + [0, 8) */
+    const int key_groups = DECODE_THREADS >> row_shift;      /* P V: column c of keys kg + key_groups * [0, 8) */
+    const int kg = tid >> row_shift, column = tid & (RC - 1);
+    float acc[NG][E];
+#pragma unroll
+    for (int hq = 0; hq < NG; hq++) {
+#pragma unroll
+        for (int e = 0; e < E; e++) acc[hq][e] = 0.0f;
+    }
+
+    for (int t = 0; t < tiles; t++) {
+        cp_async_wait<DECODE_STAGES - 2>();
+        __syncthreads(); /* tile t has landed for all threads; buffer (t - 1) % DECODE_STAGES is free */
+        if (t + DECODE_STAGES - 1 < tiles) load_tile(t + DECODE_STAGES - 1);
+        cp_async_commit();
+        const uint4 *k_s = tiles_s + (t % DECODE_STAGES) * 2 * TILE_CHUNKS, *v_s = k_s + TILE_CHUNKS;
+        const int32_t t0 = begin + t * TK, n = min(TK, end - t0);
+
+        float dot[NG];
+#pragma unroll
+        for (int hq = 0; hq < NG; hq++) dot[hq] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int c = part_of_row * 8 + i;
+            if (c < VR) {
+                float kv[E];
+                const uint4 raw = k_s[tid * 8 + (i ^ (tid & 7))];
+                const T *e8 = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+                for (int e = 0; e < E; e++) kv[e] = to_float(e8[e]);
+                const float *q = q_s + c * NG * E + (c >> 3) * 4;
+#pragma unroll
+                for (int hq = 0; hq < NG; hq++) {
+                    const float4 q0 = *reinterpret_cast<const float4 *>(q + hq * E);
+                    const float4 q1 = *reinterpret_cast<const float4 *>(q + hq * E + 4);
+                    dot[hq] += q0.x * kv[0] + q0.y * kv[1] + q0.z * kv[2] + q0.w * kv[3] + q1.x * kv[4] + q1.y * kv[5] +
+                               q1.z * kv[6] + q1.w * kv[7];
+                }
+            }
+        }
+        for (int o = TPK / 2; o > 0; o /= 2) {
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) dot[hq] += __shfl_xor_sync(0xffffffffu, dot[hq], o);
+        }
+        if (part_of_row == 0) {
+            const int32_t j = keys.at(t0 + row);
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) {
+                w_s[hq][row] = row >= n || hq >= heads ? -INFINITY
+                               : a.plain                ? dot[hq]
+                                                        : attention_logit(a, dot[hq], slope[hq], j, pos);
+            }
+        }
+        __syncthreads();
+
+        /* Online softmax: warp w updates heads w, w + 4 over the tile. */
+        for (int hq = tid / 32; hq < NG; hq += DECODE_THREADS / 32) {
+            const int lane = tid % 32;
+            float x[4], tile_max = -INFINITY;
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                x[i] = lane + 32 * i < TK ? w_s[hq][lane + 32 * i] : -INFINITY;
+                tile_max = fmaxf(tile_max, x[i]);
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o /= 2) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, o));
+            const float old_max = max_s[hq], new_max = fmaxf(old_max, tile_max);
+            float total = 0.0f;
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                if (lane + 32 * i < TK) {
+                    float w = new_max == -INFINITY ? 0.0f : expf(x[i] - new_max);
+                    w_s[hq][lane + 32 * i] = w;
+                    total += w;
+                }
+            }
+#pragma unroll
+            for (int o = 16; o > 0; o /= 2) total += __shfl_xor_sync(0xffffffffu, total, o);
+            __syncwarp();
+            if (lane == 0) {
+                const float correction = new_max == -INFINITY ? 1.0f : expf(old_max - new_max);
+                correction_s[hq] = correction;
+                sum_s[hq] = sum_s[hq] * correction + total;
+                max_s[hq] = new_max;
+            }
+        }
+        __syncthreads();
+
+        if (column < VR) {
+#pragma unroll
+            for (int hq = 0; hq < NG; hq++) {
+                const float correction = correction_s[hq];
+#pragma unroll
+                for (int e = 0; e < E; e++) acc[hq][e] *= correction;
+            }
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const int kk = kg + key_groups * i;
+                if (kk < n) {
+                    const uint4 raw = v_s[swizzled((kk << row_shift) + column)];
+                    const T *e8 = reinterpret_cast<const T *>(&raw);
+                    float vv[E];
+#pragma unroll
+                    for (int e = 0; e < E; e++) vv[e] = to_float(e8[e]);
+#pragma unroll
+                    for (int hq = 0; hq < NG; hq++) {
+                        const float w = w_s[hq][kk];
+#pragma unroll
+                        for (int e = 0; e < E; e++) acc[hq][e] += w * vv[e];
+                    }
+                }
+            }
+        }
+    }
+
+    /* The key groups' sums, added in group order through the (now idle) tile buffers: atomics would
+       make the result vary in its last bits from run to run, and the TensorRT plugin must equal this
+       backend byte for byte. */
+    cp_async_wait<0>();
+    __syncthreads();
+    float *red = reinterpret_cast<float *>(tiles_s); /* [key group][head][RC * E] */
+    if (column < VR) {
+#pragma unroll
+        for (int hq = 0; hq < NG; hq++) {
+            float4 *dst = reinterpret_cast<float4 *>(red + ((kg * NG + hq) << row_shift) * E + column * E);
+            dst[0] = make_float4(acc[hq][0], acc[hq][1], acc[hq][2], acc[hq][3]);
+            dst[1] = make_float4(acc[hq][4], acc[hq][5], acc[hq][6], acc[hq][7]);
+        }
+    }
+    __syncthreads();
+    for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
+        const int hq = idx / D, i = idx - hq * D;
+        float value = 0.0f;
+        for (int k = 0; k < key_groups; k++) value += red[((k * NG + hq) << row_shift) * E + i];
+        part[hq * head_stride + i] = value;
+    }
+    if (tid < heads) {
+        part[tid * head_stride + D] = max_s[tid];
+        part[tid * head_stride + D + 1] = sum_s[tid];
+    }
+}
+
 /* Combines the splits of one (generation sequence, query head) into its output row. */
 template <typename T>
 __global__ void decode_reduce_kernel(const step_args a, const int32_t *__restrict__ generation, int splits,
@@ -373,7 +671,17 @@ template <typename T, int NG>
 cudaError_t launch_decode(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
                           cudaStream_t stream) {
     dim3 grid(splits, a.num_kv_heads * ((a.group + NG - 1) / NG), count);
-    decode_split_kernel<T, NG><<<grid, DECODE_THREADS, 0, stream>>>(a, generation, splits, partials);
+    if constexpr (std::is_same_v<T, float>) {
+        decode_split_kernel<T, NG><<<grid, DECODE_THREADS, 0, stream>>>(a, generation, splits, partials);
+    } else {
+        const size_t bytes = (size_t)DECODE_STAGES * 2 * TILE_CHUNKS * 16;
+        cudaError_t raised =
+            cudaFuncSetAttribute(decode_tile_kernel<T, NG>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+        if (raised != cudaSuccess) return raised;
+        int row_shift = 3;
+        while ((1 << row_shift) < decode_row_chunks(a.head_size)) row_shift++;
+        decode_tile_kernel<T, NG><<<grid, DECODE_THREADS, bytes, stream>>>(a, generation, splits, row_shift, partials);
+    }
     cudaError_t status = cudaGetLastError();
     if (status != cudaSuccess) return status;
     decode_reduce_kernel<T><<<dim3(1, a.num_heads, count), 128, 0, stream>>>(a, generation, splits, partials);
@@ -403,7 +711,7 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
         if (status != cudaSuccess) return cuda_failure(fp32 ? "context_simt_kernel launch" : "context_mma_kernel launch", status);
     }
     if (generation_count > 0) {
-        const int group = std::min(a.group, 8);
+        const int group = decode_heads(std::min(a.group, 8));
         cudaError_t status;
         if (group == 1) status = launch_decode<T, 1>(a, generation, generation_count, splits, partials, stream);
         else if (group == 2) status = launch_decode<T, 2>(a, generation, generation_count, splits, partials, stream);
@@ -480,7 +788,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     std::sort(tiles, tiles + tile_count, [&](const context_tile &x, const context_tile &y) {
         return past_lengths[x.sequence] + x.first_token > past_lengths[y.sequence] + y.first_token;
     });
-    const int splits = std::min(max_splits(s), (most_keys + DECODE_CHUNK - 1) / DECODE_CHUNK);
+    const int splits = decode_splits(p, generation_count, most_keys);
 
     cudaStream_t stream = static_cast<cudaStream_t>(s->stream);
     unsigned char *workspace = static_cast<unsigned char *>(s->workspace.data);

@@ -72,6 +72,22 @@ template <typename T> __device__ __forceinline__ void load_vec(const T *p, float
     for (int i = 0; i < vec_width<T>::value; i++) out[i] = to_float(e[i]);
 }
 
+__device__ __forceinline__ uint32_t smem_address(const void *p) {
+    return (uint32_t)__cvta_generic_to_shared(p);
+}
+
+/* 16 bytes global -> shared without a register round trip; zero-filled when !valid. */
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(dst)), "l"(src),
+                 "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() {
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
 /* Offsets, in elements, of a token's head in qkv and of a cache row. */
 __device__ __forceinline__ int64_t qkv_offset(const step_args &a, int64_t token, int column_head) {
     return (token * (a.num_heads + 2 * a.num_kv_heads) + column_head) * a.head_size;
