@@ -78,11 +78,7 @@ class CudaBackendTest {
                     seed, c.batch());
             AttentionCase.Outputs onCpu = AttentionCase.outputs(CPU, c.config(), c.maxSeqLen(), c.window(), c.sinks(),
                     seed, c.batch());
-            double tolerance = switch (c.config().typeId()) {
-                case FLOAT32 -> 1e-5;
-                case FLOAT16 -> 2e-3;
-                case BFLOAT16 -> 1.6e-2;
-            };
+            double tolerance = GpuBackends.tolerance(c.config().typeId());
             String which = "case " + i + ": " + c;
             assertThat(AttentionCase.maxDifference(onCpu.context(), onCuda.context())).as(which).isLessThan(tolerance);
             assertThat(AttentionCase.maxDifference(onCpu.kvCache(), onCuda.kvCache())).as(which).isLessThan(tolerance);

@@ -1,5 +1,6 @@
 package dev.trtllm4j.runtime;
 
+import dev.trtllm4j.attention.DataType;
 import org.junit.jupiter.api.Assumptions;
 
 /** The GPU backends for tests: opened when this host can run them, else the test is skipped with the reason. */
@@ -28,5 +29,19 @@ final class GpuBackends {
             Assumptions.abort("the tensorrt backend cannot run here: " + e.getMessage().lines().findFirst().orElse(""));
             throw new AssertionError("unreachable");
         }
+    }
+
+    /**
+     * The largest absolute error the GPU kernels may make against the double-precision reference, on
+     * outputs of magnitude up to 1: float32 at most 1e-5 (another summation order, fast exponentials);
+     * float16 2e-3 and bfloat16 1.6e-2, where tensor-core operands in the storage type (P rounded
+     * before P·V) add to the rounding of K and of the output.
+     */
+    static double tolerance(DataType type) {
+        return switch (type) {
+            case FLOAT32 -> 1e-5;
+            case FLOAT16 -> 2e-3;
+            case BFLOAT16 -> 1.6e-2;
+        };
     }
 }

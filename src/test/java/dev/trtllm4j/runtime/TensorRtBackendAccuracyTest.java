@@ -25,10 +25,6 @@ class TensorRtBackendAccuracyTest extends AttentionAccuracySpec {
 
     @Override
     double tolerance(DataType type) {
-        return switch (type) {
-            case FLOAT32 -> 1e-5;
-            case FLOAT16 -> 2e-3;
-            case BFLOAT16 -> 1.6e-2;
-        };
+        return GpuBackends.tolerance(type);
     }
 }

@@ -112,11 +112,7 @@ class TensorRtBackendTest {
         Outputs onTensorRt = AttentionCase.outputs(tensorrt, c.config(), c.maxSeqLen(), c.window(), c.sinks(), 12, c.batch());
         Outputs onCpu = AttentionCase.outputs(CPU, c.config(), c.maxSeqLen(), c.window(), c.sinks(), 12, c.batch());
         // Each backend is within the reference's tolerance (the accuracy suites), so they are within twice it.
-        double tolerance = 2 * switch (c.config().typeId()) {
-            case FLOAT32 -> 1e-5;
-            case FLOAT16 -> 2e-3;
-            case BFLOAT16 -> 1.6e-2;
-        };
+        double tolerance = 2 * GpuBackends.tolerance(c.config().typeId());
         assertThat(AttentionCase.maxDifference(onCpu.context(), onTensorRt.context())).as("context").isLessThan(tolerance);
         assertThat(AttentionCase.maxDifference(onCpu.kvCache(), onTensorRt.kvCache())).as("kv cache").isLessThan(tolerance);
     }
