@@ -245,15 +245,17 @@ bindings:
 
 # Container images. ENGINE: podman or docker, whichever is installed (override with ENGINE=...).
 ENGINE ?= $(shell command -v podman 2>/dev/null || command -v docker 2>/dev/null)
-VERSION := $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)
+# Expanded where used: the NVIDIA image's native build runs this Makefile without pom.xml.
+VERSION = $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)
 IMAGE_CONTEXT := target/image
-CPU_IMAGE := trtllm4j/trtllm4j-cpu:$(VERSION)
-NVIDIA_IMAGE := trtllm4j/trtllm4j-nvidia:$(VERSION)
+CPU_IMAGE = trtllm4j/trtllm4j-cpu:$(VERSION)
+NVIDIA_IMAGE = trtllm4j/trtllm4j-nvidia:$(VERSION)
 BASE_IMAGE ?= $(TRTLLM4J_BASE_IMAGE)
 TRTLLM_RELEASE_IMAGE ?=
 TRTLLM_RELEASE_TAG ?= 1.0.0
 
 # The Java runtime holds exactly the modules that jdeps finds the jar and its libraries using.
+# native-src/ is what nvidia.Dockerfile's build stage compiles the GPU backends from.
 image-context: check-jdk
 	@test -f target/trtllm4j.jar || { echo "error: target/trtllm4j.jar is missing: run 'make build' first" >&2; exit 1; }
 	rm -rf $(IMAGE_CONTEXT)
@@ -263,6 +265,9 @@ image-context: check-jdk
 	                    target/trtllm4j.jar target/lib/*.jar)" \
 	  --strip-debug --no-header-files --no-man-pages --compress=zip-6
 	cp -r target/trtllm4j.jar target/lib docker/trtllm4j docker/cpu.Dockerfile docker/nvidia.Dockerfile $(IMAGE_CONTEXT)/
+	mkdir -p $(IMAGE_CONTEXT)/native-src/src/main
+	cp -r Makefile jextract-config $(IMAGE_CONTEXT)/native-src/
+	cp -r src/main/native $(IMAGE_CONTEXT)/native-src/src/main/
 
 check-engine:
 	@test -n "$(ENGINE)" || { \

@@ -20,9 +20,9 @@ import org.testcontainers.utility.DockerImageName;
  * ({@code make image-nvidia}); anywhere else every failure fails, a container that cannot start
  * (a broken image, a failed readiness check, a device request the engine ignored) included.
  *
- * <p>The TensorRT-LLM backend does not exist yet, so the tool inside still runs on the CPU backend:
- * these tests check that the image carries this build and that the device request reaches the
- * container.
+ * <p>These tests check that the image carries this build and that the device request reaches the
+ * container; the tool inside runs on the CPU backend, not yet on the image's cuda and tensorrt
+ * backends.
  */
 class TrtLlmContainerGpuIT {
 
