@@ -166,11 +166,12 @@ class GptAttentionPluginTest {
         assertThat(probe.waitFor()).as("probe exit code; output:%n%s", output).isZero();
         long[] growth = Arrays.stream(output.split(" ")).mapToLong(Long::parseLong).sorted().toArray();
         assertThat(growth).hasSize(NativeMemoryProbe.ROUNDS);
-        // The JVM's compilers take and give back megabytes now and then, so one round says little; a
-        // leak grows every round. A cycle mallocs about 300 KiB and frees it; leaking 50 bytes per
-        // cycle would make the median round grow by 50 KB.
-        assertThat(growth[growth.length / 2]).as("median bytes the C heap keeps per 1,000 cycles, rounds sorted: %s",
-                Arrays.toString(growth)).isLessThan(50_000);
+        // The JVM's compilers and collector take and give back megabytes now and then, more so on a
+        // busy machine, so one round says little; a leak lifts every round. A cycle mallocs about
+        // 300 KiB and frees it; leaking the plugin's struct alone (about 230 bytes a cycle) lifts the
+        // lower quartile of the rounds by 230 KB (seen, with free() removed from destroy).
+        assertThat(growth[growth.length / 4]).as("lower quartile of the bytes the C heap keeps per 1,000 cycles,"
+                + " rounds sorted: %s", Arrays.toString(growth)).isLessThan(100_000);
     }
 
     private static String codeSource(Class<?> type) {

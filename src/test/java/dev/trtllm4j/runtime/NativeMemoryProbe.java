@@ -43,7 +43,9 @@ final class NativeMemoryProbe {
             AttentionStep step = AttentionStep.builder().contextRequest(3, 0)
                     .qkv(arena.allocate(3L * 8 * 64 * 4)).kvCache(arena.allocate(2L * 2 * 48 * 64 * 4))
                     .context(arena.allocate(3L * 4 * 64 * 4)).build();
-            runCycles(cpu, config, step); // warm up: JIT, OpenMP threads, malloc's pools
+            for (int round = 0; round < 3; round++) {
+                runCycles(cpu, config, step); // warm up: JIT, OpenMP threads, malloc's pools
+            }
             StringJoiner growth = new StringJoiner(" ");
             long previous = mallocInUse();
             for (int round = 0; round < ROUNDS; round++) {
