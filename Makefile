@@ -14,7 +14,7 @@
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
 #   make image-gpu TENSORRT_INCLUDE=...  the GPU image (docker/gpu.Dockerfile): CPU, CUDA and tensorrt
 #                  backends and TensorRT 10.6 from Maven Central; BASE_IMAGE=... for a local base
-#   make image-gpu-archive TENSORRT_INCLUDE=...  the same, saved as target/trtllm4j-gpu-VERSION.tar.gz
+#   make image-gpu-archive TENSORRT_INCLUDE=...  the same, saved as target/trtllm4j-gpu-VERSION.tar
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
 #   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
@@ -254,7 +254,7 @@ CPU_IMAGE := trtllm4j/trtllm4j-cpu:$(VERSION)
 NVIDIA_IMAGE := trtllm4j/trtllm4j-nvidia:$(VERSION)
 GPU_IMAGE := trtllm4j/trtllm4j-gpu:$(VERSION)
 GPU_IMAGE_CONTEXT := target/image-gpu
-GPU_IMAGE_ARCHIVE := target/trtllm4j-gpu-$(VERSION).tar.gz
+GPU_IMAGE_ARCHIVE := target/trtllm4j-gpu-$(VERSION).tar
 BASE_IMAGE ?= $(TRTLLM4J_BASE_IMAGE)
 TRTLLM_RELEASE_IMAGE ?=
 TRTLLM_RELEASE_TAG ?= 1.0.0
@@ -320,11 +320,10 @@ image-gpu: check-engine
 	  -t $(GPU_IMAGE) $(GPU_IMAGE_CONTEXT)
 
 # The GPU image as one file to carry to a host that cannot build it: `docker load -i FILE` or
-# `podman load -i FILE` there. gzip's fastest level: most of the image is TensorRT's machine code.
+# `podman load -i FILE` there. Left uncompressed: Podman 4 loads no compressed archive.
 image-gpu-archive: image-gpu
-	rm -f $(GPU_IMAGE_ARCHIVE) $(basename $(GPU_IMAGE_ARCHIVE))
-	"$(ENGINE)" save -o $(basename $(GPU_IMAGE_ARCHIVE)) $(GPU_IMAGE)
-	gzip -1 $(basename $(GPU_IMAGE_ARCHIVE))
+	rm -f $(GPU_IMAGE_ARCHIVE)
+	"$(ENGINE)" save -o $(GPU_IMAGE_ARCHIVE) $(GPU_IMAGE)
 	@ls -l $(GPU_IMAGE_ARCHIVE)
 
 # Only where NVIDIA's release image can be had: already present, or pulled from the named registry.
