@@ -12,6 +12,9 @@
 #                  against ONNX Runtime (JMH), both on BENCH_THREADS threads (default 2); BENCHMARKS.md
 #                  records the figures
 #   make image-cpu     the CPU container image (docker/cpu.Dockerfile); BASE_IMAGE=... for a local base
+#   make image-gpu TENSORRT_INCLUDE=...  the GPU image (docker/gpu.Dockerfile): CPU, CUDA and tensorrt
+#                  backends and TensorRT 10.6 from Maven Central; BASE_IMAGE=... for a local base
+#   make image-gpu-archive TENSORRT_INCLUDE=...  the same, saved as target/trtllm4j-gpu-VERSION.tar
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
 #   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
@@ -43,7 +46,7 @@ CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
 .PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
-        image-context image-cpu image-nvidia check-engine gpu-bundle gpu-tools native-tensorrt tensorrt-test check-tensorrt-include
+        image-context image-cpu image-gpu image-gpu-archive image-nvidia check-engine gpu-bundle gpu-tools native-tensorrt tensorrt-test check-tensorrt-include
 
 # Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
 # each requirement that fails prints one line naming what to install, and the check fails after all
@@ -250,6 +253,9 @@ VERSION = $(shell sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n
 IMAGE_CONTEXT := target/image
 CPU_IMAGE = trtllm4j/trtllm4j-cpu:$(VERSION)
 NVIDIA_IMAGE = trtllm4j/trtllm4j-nvidia:$(VERSION)
+GPU_IMAGE = trtllm4j/trtllm4j-gpu:$(VERSION)
+GPU_IMAGE_CONTEXT := target/image-gpu
+GPU_IMAGE_ARCHIVE = target/trtllm4j-gpu-$(VERSION).tar
 BASE_IMAGE ?= $(TRTLLM4J_BASE_IMAGE)
 TRTLLM_RELEASE_IMAGE ?=
 TRTLLM_RELEASE_TAG ?= 1.0.0
@@ -277,6 +283,53 @@ image-cpu: build check-engine
 	$(MAKE) --no-print-directory image-context
 	"$(ENGINE)" build -f $(IMAGE_CONTEXT)/cpu.Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
 	  -t $(CPU_IMAGE) $(IMAGE_CONTEXT)
+
+# TensorRT 10.6 for the GPU image, from Maven Central: libnvinfer.so.10 (the CUDA runtime linked in)
+# and its builder resource, unpacked from the artifact alone (1.1 GB; Maven keeps it in its local
+# repository). Newer versions of this artifact lack the per-GPU builder resources: their builder fails.
+TENSORRT_ARTIFACT := org.bytedeco:tensorrt:10.6-1.5.11:jar:linux-x86_64-redist
+TENSORRT_DIR := target/tensorrt
+TENSORRT_IN_JAR := org/bytedeco/tensorrt/linux-x86_64
+TENSORRT_LIBS := libnvinfer.so.10 libnvinfer_builder_resource.so.10.6.0
+
+# One rule makes both libraries; the builder resource, unpacked last, stands for the pair.
+$(TENSORRT_DIR)/libnvinfer_builder_resource.so.10.6.0:
+	rm -rf $(TENSORRT_DIR)
+	$(MVN) -q dependency:unpack -Dartifact=$(TENSORRT_ARTIFACT) -DoutputDirectory=$(TENSORRT_DIR) \
+	  -Dmdep.overWriteReleases=true -Dmdep.unpack.includes=$(TENSORRT_IN_JAR)/libnvinfer.so.10,$(TENSORRT_IN_JAR)/libnvinfer_builder_resource.so.10.6.0
+	mv $(addprefix $(TENSORRT_DIR)/$(TENSORRT_IN_JAR)/,$(TENSORRT_LIBS)) $(TENSORRT_DIR)/
+	rm -r $(TENSORRT_DIR)/org
+
+# The GPU image: the jar with the tensorrt backend (so TensorRT's headers are needed), the CPU image's
+# context, and TensorRT's libraries, in a context of its own (hard links, no copies) so that the CPU
+# image's context stays small.
+image-gpu: check-engine
+	@test -n "$(TENSORRT_INCLUDE)" || { \
+	  echo "error: image-gpu builds the tensorrt backend into the jar and needs TensorRT 10's headers:" \
+	       "make image-gpu TENSORRT_INCLUDE=/path/to/TensorRT/include (include/ of github.com/NVIDIA/TensorRT," \
+	       "branch release/10.6), and BASE_IMAGE=... where the public Debian image cannot be pulled" >&2; exit 1; }
+	$(MAKE) --no-print-directory native-tensorrt
+	$(MAKE) --no-print-directory build
+	@for library in libtrtllm4j_cpu.so libtrtllm4j_cuda.so libtrtllm4j_tensorrt.so libtrtllm4j_tensorrt_plugin.so; do \
+	  "$(JAVA_HOME)/bin/jar" tf target/trtllm4j.jar | grep -q "/$$library$$" \
+	    || { echo "error: target/trtllm4j.jar lacks $$library" >&2; exit 1; }; done
+	$(MAKE) --no-print-directory image-context
+	$(MAKE) --no-print-directory $(TENSORRT_DIR)/libnvinfer_builder_resource.so.10.6.0
+	rm -rf $(GPU_IMAGE_CONTEXT)
+	mkdir -p $(GPU_IMAGE_CONTEXT)/tensorrt
+	cp -rl $(IMAGE_CONTEXT)/runtime $(IMAGE_CONTEXT)/lib $(IMAGE_CONTEXT)/trtllm4j.jar $(IMAGE_CONTEXT)/trtllm4j \
+	  $(GPU_IMAGE_CONTEXT)/
+	cp -l $(addprefix $(TENSORRT_DIR)/,$(TENSORRT_LIBS)) $(GPU_IMAGE_CONTEXT)/tensorrt/
+	cp docker/gpu.Dockerfile $(GPU_IMAGE_CONTEXT)/
+	"$(ENGINE)" build -f $(GPU_IMAGE_CONTEXT)/gpu.Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+	  -t $(GPU_IMAGE) $(GPU_IMAGE_CONTEXT)
+
+# The GPU image as one file to carry to a host that cannot build it: `docker load -i FILE` or
+# `podman load -i FILE` there. Left uncompressed: Podman 4 loads no compressed archive.
+image-gpu-archive: image-gpu
+	rm -f $(GPU_IMAGE_ARCHIVE)
+	"$(ENGINE)" save -o $(GPU_IMAGE_ARCHIVE) $(GPU_IMAGE)
+	@ls -l $(GPU_IMAGE_ARCHIVE)
 
 # Only where NVIDIA's release image can be had: already present, or pulled from the named registry.
 image-nvidia: check-engine

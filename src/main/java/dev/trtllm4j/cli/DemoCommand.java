@@ -86,7 +86,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         GptAttentionConfig config = llama31Attention(dtype);
-        Backend backend = Backend.open(backendName);
+        Backend backend = AttentionRunCommand.open(backendName, null); // one line where it cannot run here
         out.printf("Llama-3.1-8B attention layer on %s%n%n", backend.description());
         out.printf("plugin fields sent to %s (%d):%n", "GPTAttention", GptAttentionField.values().length);
         for (GptAttentionField field : GptAttentionField.values()) {
