@@ -2,8 +2,6 @@ package dev.trtllm4j.cli;
 
 import dev.trtllm4j.attention.DataType;
 import dev.trtllm4j.attention.GptAttentionConfig;
-import dev.trtllm4j.config.BuildConfig;
-import dev.trtllm4j.config.ConfigFile;
 import dev.trtllm4j.runtime.AttentionStep;
 import dev.trtllm4j.runtime.Backend;
 import dev.trtllm4j.runtime.BackendMemory;
@@ -98,13 +96,8 @@ final class AttentionRunCommand implements Callable<Integer> {
             description = "Backend to run on (default: ${DEFAULT-VALUE}).")
     private String backendName;
 
-    @Option(names = "--layer", defaultValue = "0", paramLabel = "N",
-            description = "Layer of a checkpoint config (default: ${DEFAULT-VALUE}).")
-    private int layer;
-
-    @Option(names = "--build-config", paramLabel = "BUILD.json",
-            description = "trtllm-build build config for a checkpoint config.")
-    private Path buildConfig;
+    @Mixin
+    private LayerOptions layerOptions;
 
     @Mixin
     private TensorRtOptionsMixin tensorRt;
@@ -124,7 +117,7 @@ final class AttentionRunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--plugin-library, --plugin-namespace, --engine-cache and --max-*"
                     + " are options of --backend tensorrt, not " + backendName);
         }
-        GptAttentionConfig config = configFile == null ? null : loadConfig(configFile, layer, buildConfig);
+        GptAttentionConfig config = configFile == null ? null : layerOptions.load(configFile);
         SafetensorsFile in;
         try {
             in = Safetensors.read(input);
@@ -171,19 +164,6 @@ final class AttentionRunCommand implements Callable<Integer> {
         } catch (NativeException e) {
             throw BadInput.rejected(e); // cannot run here: what it looked for is the message
         }
-    }
-
-    /** The layer's configuration from a plugin-field file, or a checkpoint config with a build config. */
-    static GptAttentionConfig loadConfig(Path configFile, int layer, Path buildConfig) {
-        ConfigFile file = ConfigFile.read(configFile);
-        if (file.kind() == ConfigFile.Kind.PLUGIN_FIELDS) {
-            return file.attentionConfig(layer, null);
-        }
-        if (buildConfig != null) {
-            return file.attentionConfig(layer, BuildConfig.read(buildConfig));
-        }
-        // The input's kv_cache is the contiguous one, whatever trtllm-build's default would be.
-        return file.attentionConfig(layer, BuildConfig.defaults(file.checkpoint()).withPagedKvCache(false));
     }
 
     private static SafetensorsFile run(Backend backend, GptAttentionPlugin plugin, Inputs in) {

@@ -44,13 +44,8 @@ final class EngineBuildCommand implements Callable<Integer> {
             description = "Plugin-field file, or TensorRT-LLM checkpoint config.json.")
     private Path configFile;
 
-    @Option(names = "--layer", defaultValue = "0", paramLabel = "N",
-            description = "Layer of a checkpoint config (default: ${DEFAULT-VALUE}).")
-    private int layer;
-
-    @Option(names = "--build-config", paramLabel = "BUILD.json",
-            description = "trtllm-build build config for a checkpoint config.")
-    private Path buildConfig;
+    @Mixin
+    private LayerOptions layerOptions;
 
     @Option(names = "--output", required = true, paramLabel = "FILE.engine", description = "The engine file to write.")
     private Path output;
@@ -60,7 +55,7 @@ final class EngineBuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GptAttentionConfig config = AttentionRunCommand.loadConfig(configFile, layer, buildConfig);
+        GptAttentionConfig config = layerOptions.load(configFile);
         Path folder = output.toAbsolutePath().getParent();
         if (folder == null || !Files.isDirectory(folder)) {
             throw new IllegalArgumentException("--output " + output + ": the folder " + folder + " does not exist");
