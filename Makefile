@@ -19,6 +19,7 @@
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
 #   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
 #                  (TENSORRT_INCLUDE=... builds and bundles the tensorrt backend too)
+#   make podman-debs   Debian's Podman as .deb files in target/podman-debs/, for scripts/gpu-host-engine.sh
 
 # A JDK 25 is required: take JAVA_HOME when it is one, else Temurin's in Debian's JVM folder.
 JDK25_DEFAULT := /usr/lib/jvm/temurin-25-jdk-amd64
@@ -46,7 +47,7 @@ CPU_SRC := $(wildcard src/main/native/cpu/*.c)
 CPU_LIB := $(NATIVE_OUT)/libtrtllm4j_cpu.so
 
 .PHONY: build test run bindings native bench bench-native check-jdk check-tools check-bench-tools clean \
-        image-context image-cpu image-gpu image-gpu-archive image-nvidia check-engine gpu-bundle gpu-tools native-tensorrt tensorrt-test check-tensorrt-include
+        image-context image-cpu image-gpu image-gpu-archive image-nvidia check-engine gpu-bundle podman-debs gpu-tools native-tensorrt tensorrt-test check-tensorrt-include
 
 # Tool checks, made before a target starts. A check target's recipe is $(call check,REQUIREMENTS):
 # each requirement that fails prints one line naming what to install, and the check fails after all
@@ -238,6 +239,10 @@ run: build
 # in the jar (TensorRT itself does not: the GPU host has its own, in TRTLLM4J_TENSORRT_LIBRARY).
 gpu-bundle: $(if $(TENSORRT_INCLUDE),native-tensorrt) build
 	MVN="$(MVN) -q" scripts/gpu-bundle.sh
+
+# A container engine for a GPU host without one or a network (see README, "GPU integration tests").
+podman-debs:
+	scripts/podman-for-gpu-host.sh target/podman-debs
 
 bindings:
 	@test -n "$(JEXTRACT)" || { \

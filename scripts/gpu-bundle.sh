@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Stages target/gpu-bundle/: everything the GPU host needs to run trtllm4j and its tests without
-# Java, Maven or a network there (make gpu-bundle). Under 60 MiB, so it travels in one command.
+# Java, Maven or a network there (make gpu-bundle). About 80 MB: where a command carries 64 MiB at
+# most, runtime/ goes in one and the rest in another.
 #
 #   runtime/     a Java 25 runtime made with jlink
 #   trtllm4j.jar, lib/      the tool and its libraries (the CPU and CUDA backends are inside the jar)
-#   test-classes/, test-lib/, junit-console.jar    the unit tests and the JUnit console launcher
-#   trtllm4j     the command-line tool;   run-tests    the tests, ending with JUnit's summary
+#   test-classes/, test-lib/, junit-console.jar    the tests, Testcontainers and the JUnit console launcher
+#   trtllm4j     the command-line tool;   run-tests    the unit tests, ending with JUnit's summary
+#   run-gpu-it   TrtLlmContainerGpuIT, the GPU image under a container engine (DOCKER_HOST)
 #
 # On the GPU host, from the checkout's root (tests read jextract-config/ and README.md from there):
 #   target/gpu-bundle/run-tests        and        target/gpu-bundle/trtllm4j demo --backend cuda
+#   scripts/gpu-host-engine.sh DEBS target/gpu-bundle/run-gpu-it     (see README, "GPU containers")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?JAVA_HOME must name a JDK 25}"
 MVN=${MVN:-mvn -B -q --no-transfer-progress}
 out=target/gpu-bundle
 junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
+version=$(unzip -p target/trtllm4j.jar META-INF/MANIFEST.MF | sed -n 's/^Implementation-Version: *\([^[:space:]]*\).*/\1/p')
+[ -n "$version" ] || { echo "error: target/trtllm4j.jar's manifest names no Implementation-Version" >&2; exit 1; }
 
 unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
   echo "error: target/trtllm4j.jar has no CUDA backend: the bundle is for the GPU host; build with nvcc installed" >&2
@@ -22,11 +27,11 @@ unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
 }
 rm -rf "$out"
 mkdir -p "$out"
-# Test dependencies: AssertJ and the logger. JUnit comes in the console launcher's own jar; what only
-# the container and ONNX Runtime tests use stays out (they do not run there), as do the runtime
-# libraries (lib/) and what AssertJ loads only for features these tests do not use (Byte Buddy).
+# Test dependencies: AssertJ, Testcontainers and the logger. JUnit comes in the console launcher's own
+# jar; ONNX Runtime stays out (its tests do not run there), as do the runtime libraries (lib/) and
+# what AssertJ loads only for features these tests do not use (Byte Buddy).
 $MVN dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
-  -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,org.testcontainers,com.github.docker-java,com.microsoft.onnxruntime,com.fasterxml.jackson.core,info.picocli,net.java.dev.jna,org.apache.commons,commons-io,commons-codec,org.rnorth.duct-tape,org.jetbrains,net.bytebuddy
+  -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,com.microsoft.onnxruntime,com.fasterxml.jackson.core,info.picocli,net.bytebuddy
 $MVN dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" -DoutputDirectory="$out"
 mv "$out"/junit-platform-console-standalone-*.jar "$out/junit-console.jar"
 
@@ -47,8 +52,8 @@ LAUNCHER
 cat > "$out/run-tests" <<'RUNNER'
 #!/bin/sh
 # The unit tests on this host, from the checkout's root; extra arguments go to the JUnit console
-# launcher (e.g. --select-class dev.trtllm4j.runtime.CudaBackendTest). Container and ONNX Runtime
-# tests are left out: their libraries are not in the bundle.
+# launcher (e.g. --select-class dev.trtllm4j.runtime.CudaBackendTest). ONNX Runtime's tests are left
+# out: its library is not in the bundle.
 here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -eq 0 ]; then set -- --select-package dev.trtllm4j; fi
 classes="$here/test-classes:$here/trtllm4j.jar"
@@ -56,8 +61,18 @@ for jar in "$here"/lib/*.jar "$here"/test-lib/*.jar; do classes="$classes:$jar";
 exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
   -jar "$here/junit-console.jar" execute --disable-banner --details=summary \
   --class-path "$classes" \
-  --exclude-package dev.trtllm4j.testing --exclude-package dev.trtllm4j.onnx \
-  --exclude-classname '.*OnnxRuntime.*' "$@"
+  --exclude-package dev.trtllm4j.onnx --exclude-classname '.*OnnxRuntime.*' "$@"
 RUNNER
-chmod +x "$out/trtllm4j" "$out/run-tests"
+cat > "$out/run-gpu-it" <<RUNNER
+#!/bin/sh
+# TrtLlmContainerGpuIT on this host, against the engine that DOCKER_HOST names, with the GPU image
+# trtllm4j/trtllm4j-gpu:$version loaded there; each test's outcome, then JUnit's summary.
+here=\$(cd "\$(dirname "\$0")" && pwd)
+classes="\$here/test-classes:\$here/trtllm4j.jar"
+for jar in "\$here"/lib/*.jar "\$here"/test-lib/*.jar; do classes="\$classes:\$jar"; done
+exec "\$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Dtrtllm4j.version=$version \\
+  -jar "\$here/junit-console.jar" execute --disable-banner --details=tree \\
+  --class-path "\$classes" --include-classname '.*IT' --select-class dev.trtllm4j.testing.TrtLlmContainerGpuIT "\$@"
+RUNNER
+chmod +x "$out/trtllm4j" "$out/run-tests" "$out/run-gpu-it"
 du -sh "$out"

@@ -1,15 +1,25 @@
 package dev.trtllm4j.testing;
 
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Device;
 import com.github.dockerjava.api.model.DeviceRequest;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Version;
+import com.github.dockerjava.api.model.Volume;
 import dev.trtllm4j.attention.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Container.ExecResult;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.GenericContainer;
@@ -22,15 +32,23 @@ import org.testcontainers.utility.MountableFile;
  * runs inside it, on files that the helpers copy in and out.
  *
  * <p>Supported images: {@code trtllm4j/trtllm4j-cpu} ({@code docker/cpu.Dockerfile}, the CPU
- * backend) and {@code trtllm4j/trtllm4j-nvidia} ({@code docker/nvidia.Dockerfile}, on NVIDIA's
- * TensorRT-LLM release image), as {@code make image-cpu} and {@code make image-nvidia} build them.
- * No ports are exposed: every command runs through the engine's exec API. The container idles
+ * backend), {@code trtllm4j/trtllm4j-gpu} ({@code docker/gpu.Dockerfile}: the CPU, CUDA and
+ * tensorrt backends with TensorRT 10.6) and {@code trtllm4j/trtllm4j-nvidia}
+ * ({@code docker/nvidia.Dockerfile}, on NVIDIA's TensorRT-LLM release image), as {@code make
+ * image-cpu}, {@code make image-gpu} and {@code make image-nvidia} build them.
+ * No ports are exposed and the container has no network ({@code none}): every command runs through
+ * the engine's exec API and files travel by copy, so a container starts even where the engine has no
+ * network backend (the GPU host's carried Podman; {@link #withNetworkMode} changes it). The container idles
  * instead of running the images' entry point, and is ready once {@code trtllm4j --version}
  * succeeds inside it, that is once the tool, its Java runtime and its jar work.
  *
  * <p>A GPU is used only when asked for with {@link #withGpus()} or {@link #withGpus(String...)}; the
- * container never infers one from what the engine offers. A container that asked for GPUs fails to
- * start unless it sees at least one NVIDIA device inside.
+ * container never infers one from what the engine offers. On Docker the request is a device request,
+ * which NVIDIA's container toolkit fulfils. Podman's Docker API ignores device requests, so on Podman
+ * the container is given what the host's CDI specification (JSON, in {@code /etc/cdi} or
+ * {@code /var/run/cdi}) lists for {@code nvidia.com/gpu=all} or the named devices: device nodes, the
+ * driver's files as read-only binds, environment. A container that asked for GPUs fails to start
+ * unless it sees at least one NVIDIA device inside.
  *
  * {@snippet :
  * try (TrtLlmContainer trtllm4j = new TrtLlmContainer("trtllm4j/trtllm4j-cpu:0.1.0")) {
@@ -43,6 +61,9 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
 
     /** The CPU image, {@code docker/cpu.Dockerfile}. */
     public static final DockerImageName DEFAULT_IMAGE_NAME = DockerImageName.parse("trtllm4j/trtllm4j-cpu");
+
+    /** The GPU image made from package registries alone, {@code docker/gpu.Dockerfile}. */
+    public static final DockerImageName GPU_IMAGE_NAME = DockerImageName.parse("trtllm4j/trtllm4j-gpu");
 
     /** The image on NVIDIA's TensorRT-LLM release image, {@code docker/nvidia.Dockerfile}. */
     public static final DockerImageName NVIDIA_IMAGE_NAME = DockerImageName.parse("trtllm4j/trtllm4j-nvidia");
@@ -68,20 +89,21 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
      */
     public TrtLlmContainer(DockerImageName dockerImageName) {
         super(dockerImageName);
-        dockerImageName.assertCompatibleWith(DEFAULT_IMAGE_NAME, NVIDIA_IMAGE_NAME);
+        dockerImageName.assertCompatibleWith(DEFAULT_IMAGE_NAME, GPU_IMAGE_NAME, NVIDIA_IMAGE_NAME);
+        withNetworkMode("none");
         // The images' entry point is the tool itself, which exits when done: the container sleeps
         // instead, and each command runs through exec.
         withCreateContainerCmdModifier(cmd -> {
             cmd.withEntrypoint("sleep", "infinity");
             if (gpuDeviceIds != null) {
-                cmd.getHostConfig().withDeviceRequests(List.of(gpuRequest(gpuDeviceIds)));
+                requestGpus(cmd);
             }
         });
         // A JVM starts per check; slow CI hosts take seconds.
         waitingFor(Wait.forSuccessfulCommand("trtllm4j --version").withStartupTimeout(Duration.ofMinutes(2)));
     }
 
-    /** The backend that {@link #runAttention} runs on: {@code cpu} (the default), later {@code cuda} or {@code trtllm}. */
+    /** The backend that {@link #runAttention} runs on: {@code cpu} (the default), {@code cuda} or {@code tensorrt}. */
     public TrtLlmContainer withBackend(String backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
         return this;
@@ -136,6 +158,42 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
         }
     }
 
+    /** Whether the engine is Podman, by the components its Docker API reports. */
+    static boolean isPodman(DockerClient engine) {
+        Version version = engine.versionCmd().exec();
+        return version.getComponents() != null
+                && version.getComponents().stream().anyMatch(component -> component.getName().startsWith("Podman"));
+    }
+
+    private void requestGpus(CreateContainerCmd cmd) {
+        DockerClient engine = DockerClientFactory.instance().client();
+        if (!isPodman(engine)) {
+            cmd.getHostConfig().withDeviceRequests(List.of(gpuRequest(gpuDeviceIds)));
+            return;
+        }
+        String scheme = DockerClientFactory.instance().getTransportConfig().getDockerHost().getScheme();
+        if (!"unix".equals(scheme)) {
+            throw new IllegalStateException("GPUs on Podman come from its host's CDI specification, which cannot be"
+                    + " read from here: the engine is not on this host (" + scheme + ")");
+        }
+        List<String> devices = gpuDeviceIds.isEmpty() ? List.of("all") : gpuDeviceIds;
+        apply(CdiSpecs.read(CdiSpecs.DIRECTORIES, CdiSpecs.NVIDIA_GPU).edits(devices), cmd);
+    }
+
+    private static void apply(CdiSpecs.ContainerEdits edits, CreateContainerCmd cmd) {
+        HostConfig host = cmd.getHostConfig();
+        List<Device> devices = new ArrayList<>(host.getDevices() == null ? List.of() : Arrays.asList(host.getDevices()));
+        edits.deviceNodes().forEach(node -> devices.add(new Device(node.permissions(), node.path(), node.hostPath())));
+        host.withDevices(devices);
+        List<Bind> binds = new ArrayList<>(host.getBinds() == null ? List.of() : Arrays.asList(host.getBinds()));
+        edits.mounts().forEach(mount -> binds.add(new Bind(mount.hostPath(), new Volume(mount.containerPath()),
+                mount.readOnly() ? AccessMode.ro : AccessMode.rw)));
+        host.withBinds(binds);
+        List<String> env = new ArrayList<>(cmd.getEnv() == null ? List.of() : Arrays.asList(cmd.getEnv()));
+        env.addAll(edits.env());
+        cmd.withEnv(env);
+    }
+
     /**
      * An engine may accept a device request and ignore it (Podman's Docker-compatible API does): the
      * GPUs must be seen inside, or a test asking for them would silently run without.
@@ -145,7 +203,7 @@ public class TrtLlmContainer extends GenericContainer<TrtLlmContainer> {
         if (devices.getExitCode() != 0) {
             throw new ContainerLaunchException("a container of " + getDockerImageName() + " asked for GPUs "
                     + (gpuDeviceIds.isEmpty() ? "(all)" : gpuDeviceIds) + " but sees no /dev/nvidiaN device: the"
-                    + " host has no NVIDIA GPU, or the engine ignored the device request (Podman's Docker API does)");
+                    + " host has no NVIDIA GPU, or the engine ignored the device request");
         }
     }
 

@@ -22,6 +22,9 @@ import org.testcontainers.DockerClientFactory;
  */
 final class GpuOffer {
 
+    private static final String NO_DEVICE =
+            "the engine runs on this host, which has no NVIDIA GPU (no /dev/nvidiaN device)";
+
     private GpuOffer() {}
 
     /** Why no GPU is offered to a container of this engine, or empty when one is. */
@@ -33,30 +36,43 @@ final class GpuOffer {
         Map<String, ?> runtimes = engine.infoCmd().exec().getRuntimes();
         URI host = DockerClientFactory.instance().getTransportConfig().getDockerHost();
         boolean local = "unix".equals(host.getScheme()) || "npipe".equals(host.getScheme());
-        return whyNone(components, runtimes == null ? Set.of() : runtimes.keySet(), local, nvidiaDevices());
+        List<String> cdiGpus = local ? CdiSpecs.read(CdiSpecs.DIRECTORIES, CdiSpecs.NVIDIA_GPU).deviceNames() : List.of();
+        return whyNone(components, runtimes == null ? Set.of() : runtimes.keySet(), local, nvidiaDevices(), cdiGpus);
     }
 
     /**
-     * The decision: an engine whose Docker API honours device requests (Podman's ignores them), an
-     * NVIDIA runtime registered with it, and, when the engine runs on this host, an NVIDIA device
-     * node here (a remote engine's host cannot be looked at from here).
+     * The decision. On Docker: an NVIDIA runtime registered with the engine and, when the engine runs
+     * on this host, an NVIDIA device node here (a remote engine's host cannot be looked at from
+     * here). On Podman, whose Docker API ignores device requests: an engine on this host, a CDI
+     * specification here that defines {@code nvidia.com/gpu=all} ({@link TrtLlmContainer} applies
+     * it), and an NVIDIA device node.
      *
      * @param engineComponents the names of the engine's version components
      * @param runtimes the runtimes the engine lists
      * @param localEngine whether the engine runs on this host
      * @param nvidiaDevices this host's {@code /dev/nvidiaN} device nodes
+     * @param cdiGpus the {@code nvidia.com/gpu} devices that this host's CDI specifications define
      */
     static Optional<String> whyNone(List<String> engineComponents, Set<String> runtimes, boolean localEngine,
-            List<String> nvidiaDevices) {
+            List<String> nvidiaDevices, List<String> cdiGpus) {
         if (engineComponents.stream().anyMatch(name -> name.startsWith("Podman"))) {
-            return Optional.of("the container engine is Podman, whose Docker API ignores GPU device requests");
+            if (!localEngine) {
+                return Optional.of("the container engine is Podman on another host, whose CDI specifications"
+                        + " cannot be read from here (its Docker API ignores GPU device requests)");
+            }
+            if (!cdiGpus.contains("all")) {
+                return Optional.of("the container engine is Podman, whose Docker API ignores GPU device requests,"
+                        + " and no CDI specification here defines " + CdiSpecs.NVIDIA_GPU + "=all (JSON in "
+                        + CdiSpecs.DIRECTORIES + "; scripts/gpu-host-engine.sh writes one)");
+            }
+            return nvidiaDevices.isEmpty() ? Optional.of(NO_DEVICE) : Optional.empty();
         }
         if (!runtimes.contains("nvidia")) {
             return Optional.of("the container engine offers no NVIDIA runtime (its runtimes: "
                     + new TreeSet<>(runtimes) + ")");
         }
         if (localEngine && nvidiaDevices.isEmpty()) {
-            return Optional.of("the engine runs on this host, which has no NVIDIA GPU (no /dev/nvidiaN device)");
+            return Optional.of(NO_DEVICE);
         }
         return Optional.empty();
     }

@@ -32,6 +32,16 @@ class TrtLlmContainerTest {
     }
 
     @Test
+    void acceptsTheGpuImage() {
+        assertThatCode(() -> new TrtLlmContainer("trtllm4j/trtllm4j-gpu:0.1.0")).doesNotThrowAnyException();
+    }
+
+    @Test
+    void hasNoNetworkSinceEveryCommandRunsThroughExec() {
+        assertThat(new TrtLlmContainer("trtllm4j/trtllm4j-cpu:0.1.0").getNetworkMode()).isEqualTo("none");
+    }
+
+    @Test
     void optionsReturnTheSameContainer() {
         TrtLlmContainer container = new TrtLlmContainer("trtllm4j/trtllm4j-cpu:0.1.0");
 
