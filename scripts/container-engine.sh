@@ -93,25 +93,9 @@ fi
 
 socket="$STATE_DIR/podman-$$.sock"
 service_log="$STATE_DIR/podman-service.log"
-podman system service --time=0 "unix://$socket" >"$service_log" 2>&1 &
-service_pid=$!
-stop_service() {
-  kill "$service_pid" 2>/dev/null || true
-  wait "$service_pid" 2>/dev/null || true
-  rm -f "$socket"
-}
-trap stop_service EXIT
-# A signal becomes an exit, so that the EXIT trap stops the service then too.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-for _ in $(seq 1 100); do
-  answers "unix://$socket" && break
-  kill -0 "$service_pid" 2>/dev/null || { log "podman system service exited; see $service_log"; exit 1; }
-  sleep 0.2
-done
-answers "unix://$socket" || { log "podman system service did not answer on $socket within 20 s; see $service_log"; exit 1; }
-log "Podman's API service (pid $service_pid) answers on $socket; its log: $service_log"
+source "$(dirname "$0")/podman-api-service.sh"
+podman_api_service "$socket" "$service_log" || exit 1
+log "Podman's API service (pid $podman_api_pid) answers on $socket; its log: $service_log"
 
 export DOCKER_HOST="unix://$socket"
 export TESTCONTAINERS_RYUK_DISABLED=true

@@ -124,23 +124,8 @@ fi
 # 4. The API service for the duration of COMMAND.
 export PATH=$state/bin:$PATH
 socket=$state/podman.sock
-service_log=$state/podman-service.log
-rm -f "$socket"
-podman system service --time=0 "unix://$socket" >"$service_log" 2>&1 &
-service_pid=$!
-stop_service() {
-  kill "$service_pid" 2>/dev/null || true
-  wait "$service_pid" 2>/dev/null || true
-  rm -f "$socket"
-}
-trap stop_service EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-for _ in $(seq 1 100); do
-  [[ -S $socket ]] && podman --url "unix://$socket" version >/dev/null 2>&1 && break
-  kill -0 "$service_pid" 2>/dev/null || { log "podman system service exited:"; cat "$service_log" >&2; exit 1; }
-  sleep 0.2
-done
+source "$(dirname "$0")/podman-api-service.sh"
+podman_api_service "$socket" "$state/podman-service.log" || exit 1
 log "Podman $(podman --version | awk '{print $3}') ($storage_driver storage) answers on $socket"
 export DOCKER_HOST=unix://$socket TESTCONTAINERS_RYUK_DISABLED=true
 "$@"

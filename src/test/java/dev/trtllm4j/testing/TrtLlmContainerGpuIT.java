@@ -3,30 +3,14 @@ package dev.trtllm4j.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
-import dev.trtllm4j.attention.DataType;
-import dev.trtllm4j.attention.GptAttentionConfig;
-import dev.trtllm4j.attention.PositionEmbeddingType;
-import dev.trtllm4j.config.PluginFieldFile;
-import dev.trtllm4j.runtime.AttentionStep;
-import dev.trtllm4j.runtime.Backend;
-import dev.trtllm4j.runtime.GptAttentionPlugin;
 import dev.trtllm4j.safetensors.SafeTensor;
-import dev.trtllm4j.safetensors.Safetensors;
-import dev.trtllm4j.safetensors.SafetensorsDtype;
 import dev.trtllm4j.safetensors.SafetensorsFile;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -100,54 +84,14 @@ class TrtLlmContainerGpuIT {
     @ValueSource(strings = {"cuda", "tensorrt"})
     void aStepOnTheGpuBackendInsideMatchesTheCpuBackendHere(String backend, @TempDir Path work)
             throws IOException, InterruptedException {
-        // GQA with GPT-NeoX RoPE in float16: a 37-token prompt and a generation step after 20 cached
-        // tokens, in one batch, so both the context and the decode kernels run.
-        int heads = 8;
-        int kvHeads = 2;
-        int headSize = 128;
-        int maxSeqLen = 64;
-        GptAttentionConfig config = GptAttentionConfig.builder()
-                .numHeads(heads).numKvHeads(kvHeads).headSize(headSize)
-                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(headSize)
-                .maxContextLength(maxSeqLen).typeId(DataType.FLOAT16)
-                .build();
-        int tokens = 38;
-        int rowWidth = (heads + 2 * kvHeads) * headSize;
-        Random random = new Random(11);
-        SafeTensor qkv = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {tokens, rowWidth},
-                uniform(random, tokens * rowWidth));                                   // [tokens, (h + 2 kv) d]
-        long[] cacheShape = {2, 2, kvHeads, maxSeqLen, headSize};                      // [batch, K/V, kv, seq, d]
-        SafeTensor kvCache = SafeTensor.ofFloats(SafetensorsDtype.F16, cacheShape,
-                uniform(random, 2 * 2 * kvHeads * maxSeqLen * headSize));
-        Map<String, SafeTensor> step = new LinkedHashMap<>();
-        step.put("qkv", qkv);
-        step.put("kv_cache", kvCache);
-        step.put("input_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {37, 1}));
-        step.put("past_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {0, 20}));
-        step.put("host_request_types", SafeTensor.ofInts(new long[] {2}, new int[] {0, 1}));
-        Path fields = work.resolve("fields.json");
-        new ObjectMapper().writeValue(fields.toFile(), PluginFieldFile.toJsonNode(config));
-        Path input = work.resolve("step.safetensors");
-        Safetensors.write(input, new SafetensorsFile(step, Map.of()));
-        Path output = work.resolve("out.safetensors");
+        // A 37-token prompt and a generation step after 20 cached tokens, in one batch, so that both
+        // the context and the decode kernels run; 8 query and 2 KV heads of size 128.
+        ContainerStep step = ContainerStep.of(8, 2, 128, 37, 20, 64, 11);
 
-        container.withBackend(backend).runAttention(fields, input, output);
-
-        SafetensorsFile inside = Safetensors.read(output);
-        try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = Backend.open("cpu").createPlugin(config)) {
-            MemorySegment cache = arena.allocate(kvCache.byteSize()).copyFrom(MemorySegment.ofArray(kvCache.data()));
-            MemorySegment context = arena.allocate((long) tokens * heads * headSize * DataType.FLOAT16.byteSize());
-            plugin.enqueue(AttentionStep.builder().contextRequest(37, 0).generationRequest(20)
-                    .qkv(arena.allocate(qkv.byteSize()).copyFrom(MemorySegment.ofArray(qkv.data())))
-                    .kvCache(cache)
-                    .context(context)
-                    .build());
-
-            assertClose(inside.tensor("context"), SafeTensor.of(SafetensorsDtype.F16,
-                    new long[] {tokens, heads * headSize}, context.toArray(ValueLayout.JAVA_BYTE)));
-            assertClose(inside.tensor("kv_cache"),
-                    SafeTensor.of(SafetensorsDtype.F16, cacheShape, cache.toArray(ValueLayout.JAVA_BYTE)));
-        }
+        SafetensorsFile inside = step.runIn(container.withBackend(backend), work);
+        SafetensorsFile inProcess = step.onTheCpuBackend();
+        assertClose(inside.tensor("context"), inProcess.tensor("context"));
+        assertClose(inside.tensor("kv_cache"), inProcess.tensor("kv_cache"));
     }
 
     private static void assertClose(SafeTensor actual, SafeTensor expected) {
@@ -171,14 +115,6 @@ class TrtLlmContainerGpuIT {
         } catch (IOException e) {
             return Optional.empty();
         }
-    }
-
-    private static float[] uniform(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = random.nextFloat() * 2 - 1;
-        }
-        return values;
     }
 
     private static boolean exists(DockerClient engine, DockerImageName image) {

@@ -4,31 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.trtllm4j.attention.DataType;
-import dev.trtllm4j.attention.GptAttentionConfig;
-import dev.trtllm4j.attention.PositionEmbeddingType;
 import dev.trtllm4j.cli.Trtllm4jCommand;
-import dev.trtllm4j.config.PluginFieldFile;
-import dev.trtllm4j.runtime.AttentionStep;
-import dev.trtllm4j.runtime.Backend;
-import dev.trtllm4j.runtime.GptAttentionPlugin;
-import dev.trtllm4j.safetensors.SafeTensor;
-import dev.trtllm4j.safetensors.Safetensors;
-import dev.trtllm4j.safetensors.SafetensorsDtype;
 import dev.trtllm4j.safetensors.SafetensorsFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,55 +73,14 @@ class TrtLlmContainerIT {
     @Test
     void attentionRunInsideTheContainerMatchesTheSameStepInProcess(@TempDir Path work)
             throws IOException, InterruptedException {
-        // A small GQA layer with GPT-NeoX RoPE in float16; a batch of a 5-token prompt and a
-        // generation step after 3 cached tokens.
-        int heads = 4;
-        int kvHeads = 2;
-        int headSize = 64;
-        int maxSeqLen = 8;
-        GptAttentionConfig config = GptAttentionConfig.builder()
-                .numHeads(heads).numKvHeads(kvHeads).headSize(headSize)
-                .positionEmbeddingType(PositionEmbeddingType.ROPE_GPT_NEOX).rotaryEmbeddingDim(headSize)
-                .maxContextLength(16).typeId(DataType.FLOAT16)
-                .build();
-        AttentionStep.Builder sequences = AttentionStep.builder().contextRequest(5, 0).generationRequest(3);
-        int tokens = 6;
-        int rowWidth = (heads + 2 * kvHeads) * headSize;
-        Random random = new Random(7);
-        SafeTensor qkv = SafeTensor.ofFloats(SafetensorsDtype.F16, new long[] {tokens, rowWidth},
-                uniform(random, tokens * rowWidth));                                   // [tokens, (h + 2 kv) d]
-        long[] cacheShape = {2, 2, kvHeads, maxSeqLen, headSize};                      // [batch, K/V, kv, seq, d]
-        SafeTensor kvCache = SafeTensor.ofFloats(SafetensorsDtype.F16, cacheShape,
-                uniform(random, 2 * 2 * kvHeads * maxSeqLen * headSize));
-        Map<String, SafeTensor> step = new LinkedHashMap<>();
-        step.put("qkv", qkv);
-        step.put("kv_cache", kvCache);
-        step.put("input_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {5, 1}));
-        step.put("past_lengths", SafeTensor.ofInts(new long[] {2}, new int[] {0, 3}));
-        step.put("host_request_types", SafeTensor.ofInts(new long[] {2}, new int[] {0, 1}));
-        Path fields = work.resolve("fields.json");
-        new ObjectMapper().writeValue(fields.toFile(), PluginFieldFile.toJsonNode(config));
-        Path input = work.resolve("step.safetensors");
-        Safetensors.write(input, new SafetensorsFile(step, Map.of()));
-        Path output = work.resolve("out.safetensors");
+        // A small GQA layer in float16; a batch of a 5-token prompt and a generation step after 3
+        // cached tokens.
+        ContainerStep step = ContainerStep.of(4, 2, 64, 5, 3, 8, 7);
 
-        container.runAttention(fields, input, output);
-
-        SafetensorsFile inside = Safetensors.read(output);
-        try (Arena arena = Arena.ofConfined(); GptAttentionPlugin plugin = Backend.open("cpu").createPlugin(config)) {
-            MemorySegment cache = arena.allocate(kvCache.byteSize()).copyFrom(MemorySegment.ofArray(kvCache.data()));
-            MemorySegment context = arena.allocate((long) tokens * heads * headSize * DataType.FLOAT16.byteSize());
-            plugin.enqueue(sequences
-                    .qkv(arena.allocate(qkv.byteSize()).copyFrom(MemorySegment.ofArray(qkv.data())))
-                    .kvCache(cache)
-                    .context(context)
-                    .build());
-
-            assertThat(inside.tensor("context")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16,
-                    new long[] {tokens, heads * headSize}, context.toArray(ValueLayout.JAVA_BYTE)));
-            assertThat(inside.tensor("kv_cache")).isEqualTo(SafeTensor.of(SafetensorsDtype.F16, cacheShape,
-                    cache.toArray(ValueLayout.JAVA_BYTE)));
-        }
+        SafetensorsFile inside = step.runIn(container, work);
+        SafetensorsFile inProcess = step.onTheCpuBackend();
+        assertThat(inside.tensor("context")).isEqualTo(inProcess.tensor("context"));
+        assertThat(inside.tensor("kv_cache")).isEqualTo(inProcess.tensor("kv_cache"));
     }
 
     @Test
@@ -185,14 +128,6 @@ class TrtLlmContainerIT {
                 .execute(arguments);
         assertThat(status).as(err.toString()).isZero();
         return out.toString();
-    }
-
-    private static float[] uniform(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = random.nextFloat() * 2 - 1;
-        }
-        return values;
     }
 
     /** The demo's plugin fields and its difference from the reference; times and thread counts vary. */
