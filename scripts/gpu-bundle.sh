@@ -6,6 +6,8 @@
 #   trtllm4j.jar, lib/      the tool and its libraries (the CPU and CUDA backends are inside the jar)
 #   test-classes/, test-lib/, junit-console.jar    the unit tests and the JUnit console launcher
 #   trtllm4j     the command-line tool;   run-tests    the tests, ending with JUnit's summary
+#   run-bench    with BENCH=1 only: the benchmarks of src/bench/java (JMH, its jars in test-lib/), e.g.
+#                run-bench GpuStepBenchmark
 #
 # On the GPU host, from the checkout's root (tests read jextract-config/ and README.md from there):
 #   target/gpu-bundle/run-tests        and        target/gpu-bundle/trtllm4j demo --backend cuda
@@ -14,6 +16,8 @@ cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?JAVA_HOME must name a JDK 25}"
 MVN=${MVN:-mvn -B -q --no-transfer-progress}
 out=target/gpu-bundle
+# BENCH=1: the test classes with the benchmarks (JMH's harness generated at compile time), and JMH.
+profile=${BENCH:+-P bench}
 junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
 
 unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
@@ -22,11 +26,14 @@ unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
 }
 rm -rf "$out"
 mkdir -p "$out"
+if [ -n "$profile" ]; then $MVN $profile test-compile; fi
 # Test dependencies: AssertJ and the logger. JUnit comes in the console launcher's own jar; what only
 # the container and ONNX Runtime tests use stays out (they do not run there), as do the runtime
 # libraries (lib/) and what AssertJ loads only for features these tests do not use (Byte Buddy).
-$MVN dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
+$MVN $profile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
   -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,org.testcontainers,com.github.docker-java,com.microsoft.onnxruntime,com.fasterxml.jackson.core,info.picocli,net.java.dev.jna,org.apache.commons,commons-io,commons-codec,org.rnorth.duct-tape,org.jetbrains,net.bytebuddy
+# JMH's statistics library, which the exclusions above (org.apache.commons) leave out.
+if [ -n "$profile" ]; then $MVN dependency:copy -Dartifact=org.apache.commons:commons-math3:3.6.1 -DoutputDirectory="$out/test-lib"; fi
 $MVN dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" -DoutputDirectory="$out"
 mv "$out"/junit-platform-console-standalone-*.jar "$out/junit-console.jar"
 
@@ -59,5 +66,16 @@ exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialG
   --exclude-package dev.trtllm4j.testing --exclude-package dev.trtllm4j.onnx \
   --exclude-classname '.*OnnxRuntime.*' "$@"
 RUNNER
+if [ -n "$profile" ]; then
+  cat > "$out/run-bench" <<'BENCH'
+#!/bin/sh
+# JMH on this host; arguments go to JMH (e.g. GpuStepBenchmark -rf json -rff result.json).
+here=$(cd "$(dirname "$0")" && pwd)
+classes="$here/test-classes:$here/trtllm4j.jar"
+for jar in "$here"/lib/*.jar "$here"/test-lib/*.jar; do classes="$classes:$jar"; done
+exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -cp "$classes" org.openjdk.jmh.Main "$@"
+BENCH
+  chmod +x "$out/run-bench"
+fi
 chmod +x "$out/trtllm4j" "$out/run-tests"
 du -sh "$out"
