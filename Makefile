@@ -18,7 +18,8 @@
 #   make image-nvidia  the image on NVIDIA's TensorRT-LLM release image; needs TRTLLM_RELEASE_IMAGE=...
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
 #   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
-#                  (TENSORRT_INCLUDE=... builds and bundles the tensorrt backend too)
+#                  (TENSORRT_INCLUDE=... builds and bundles the tensorrt backend too; BENCH=1 the
+#                  benchmarks and JMH too, run there with its run-bench)
 #   make podman-debs   Debian's Podman as .deb files in target/podman-debs/, for scripts/gpu-host-engine.sh
 
 # A JDK 25 is required: take JAVA_HOME when it is one, else Temurin's in Debian's JVM folder.
@@ -238,7 +239,7 @@ run: build
 # With TENSORRT_INCLUDE=..., the tensorrt backend and its plugin library are built first and travel
 # in the jar (TensorRT itself does not: the GPU host has its own, in TRTLLM4J_TENSORRT_LIBRARY).
 gpu-bundle: $(if $(TENSORRT_INCLUDE),native-tensorrt) build
-	MVN="$(MVN) -q" scripts/gpu-bundle.sh
+	MVN="$(MVN) -q" BENCH="$(BENCH)" scripts/gpu-bundle.sh
 
 # A container engine for a GPU host without one or a network (see README, "GPU integration tests").
 podman-debs:

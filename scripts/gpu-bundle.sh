@@ -8,6 +8,8 @@
 #   test-classes/, test-lib/, junit-console.jar    the tests, Testcontainers and the JUnit console launcher
 #   trtllm4j     the command-line tool;   run-tests    the unit tests, ending with JUnit's summary
 #   run-gpu-it   TrtLlmContainerGpuIT, the GPU image under a container engine (DOCKER_HOST)
+#   run-bench    with BENCH=1 only: the benchmarks of src/bench/java (JMH, its jars in test-lib/), e.g.
+#                run-bench GpuStepBenchmark
 #
 # On the GPU host, from the checkout's root (tests read jextract-config/ and README.md from there):
 #   target/gpu-bundle/run-tests        and        target/gpu-bundle/trtllm4j demo --backend cuda
@@ -17,6 +19,8 @@ cd "$(dirname "$0")/.."
 : "${JAVA_HOME:?JAVA_HOME must name a JDK 25}"
 MVN=${MVN:-mvn -B -q --no-transfer-progress}
 out=target/gpu-bundle
+# BENCH=1: the test classes with the benchmarks (JMH's harness generated at compile time), and JMH.
+profile=${BENCH:+-P bench}
 junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
 version=$(unzip -p target/trtllm4j.jar META-INF/MANIFEST.MF | sed -n 's/^Implementation-Version: *\([^[:space:]]*\).*/\1/p')
 [ -n "$version" ] || { echo "error: target/trtllm4j.jar's manifest names no Implementation-Version" >&2; exit 1; }
@@ -27,10 +31,11 @@ unzip -l target/trtllm4j.jar | grep -q libtrtllm4j_cuda.so || {
 }
 rm -rf "$out"
 mkdir -p "$out"
-# Test dependencies: AssertJ, Testcontainers and the logger. JUnit comes in the console launcher's own
+if [ -n "$profile" ]; then $MVN $profile test-compile; fi
+# Test dependencies: AssertJ, Testcontainers, the logger (and JMH with BENCH=1). JUnit comes in the console launcher's own
 # jar; ONNX Runtime stays out (its tests do not run there), as do the runtime libraries (lib/) and
 # what AssertJ loads only for features these tests do not use (Byte Buddy).
-$MVN dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
+$MVN $profile dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/test-lib" \
   -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,org.jspecify,com.microsoft.onnxruntime,com.fasterxml.jackson.core,info.picocli,net.bytebuddy
 $MVN dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:"$junit_version" -DoutputDirectory="$out"
 mv "$out"/junit-platform-console-standalone-*.jar "$out/junit-console.jar"
@@ -74,5 +79,16 @@ exec "\$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerial
   -jar "\$here/junit-console.jar" execute --disable-banner --details=tree \\
   --class-path "\$classes" --include-classname '.*IT' --select-class dev.trtllm4j.testing.TrtLlmContainerGpuIT "\$@"
 RUNNER
+if [ -n "$profile" ]; then
+  cat > "$out/run-bench" <<'BENCH'
+#!/bin/sh
+# JMH on this host; arguments go to JMH (e.g. GpuStepBenchmark -rf json -rff result.json).
+here=$(cd "$(dirname "$0")" && pwd)
+classes="$here/test-classes:$here/trtllm4j.jar"
+for jar in "$here"/lib/*.jar "$here"/test-lib/*.jar; do classes="$classes:$jar"; done
+exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -cp "$classes" org.openjdk.jmh.Main "$@"
+BENCH
+  chmod +x "$out/run-bench"
+fi
 chmod +x "$out/trtllm4j" "$out/run-tests" "$out/run-gpu-it"
 du -sh "$out"

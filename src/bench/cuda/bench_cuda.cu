@@ -1,7 +1,7 @@
 /*
  * The cuda backend's attention step timed with CUDA events, through the bridge ABI (the library is
  * dlopened as Java loads it), and a device-to-device copy in the same run for scale:
- *   bench_cuda LIBDIR [decode]     (decode: the decode shapes and copies alone)
+ *   bench_cuda LIBDIR [decode|loop]  (decode: the decode shapes and copies alone; loop: steps back to back)
  * decode:  bf16, B = 1, 8 and 64 sequences with 4096 cached tokens each, 1 new token, 32 query / 8 KV
  *          heads, head size 128, GPT-NeoX RoPE on the new token; rate = K and V cache bytes read /
  *          time, B * 2 * 8 * 4097 * 128 * 2 bytes (every cached entry read once, the new one
@@ -11,10 +11,15 @@
  * prefill: bf16, 2 sequences of 4096 new tokens, same heads, causal, RoPE; rate = 2 * 2 S^2 D H / time,
  *          the causal half of Q K^T and P V (4 S^2 D H / 2 per sequence).
  * Each figure is the median of 50 timed runs after 10 warm-up runs.
+ * loop: as a serving loop drives the ABI (GpuStepBenchmark does the same from Java): rounds of
+ *          LOOP_DECODE_STEPS decode (B = 1 and 64) or LOOP_PREFILL_STEPS prefill steps enqueued back to
+ *          back and one stream synchronisation, 3 warm-up and 15 timed rounds; per step, the median
+ *          round's wall time and its host time in enqueue (until the last enqueue returns).
  */
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +92,31 @@ struct attention_case {
     int batch, new_tokens, past, request_type, position_embedding_type;
 };
 
-float time_step(const attention_case &k, cudaStream_t stream) {
+enum { LOOP_DECODE_STEPS = 100, LOOP_PREFILL_STEPS = 10 };
+
+/* Per step, in rounds of `steps` enqueues and one synchronisation: the median round's wall and enqueue times (us). */
+template <typename F> void loop_us(F enqueue, int steps, cudaStream_t stream, double *wall, double *host) {
+    using clock = std::chrono::steady_clock;
+    std::vector<double> walls, hosts;
+    for (int round = 0; round < 18; round++) {
+        const auto start = clock::now();
+        for (int i = 0; i < steps; i++) enqueue();
+        const auto enqueued = clock::now();
+        CHECK_CUDA(cudaStreamSynchronize(stream));
+        const auto done = clock::now();
+        if (round < 3) continue;
+        walls.push_back(std::chrono::duration<double, std::micro>(done - start).count() / steps);
+        hosts.push_back(std::chrono::duration<double, std::micro>(enqueued - start).count() / steps);
+    }
+    std::sort(walls.begin(), walls.end());
+    std::sort(hosts.begin(), hosts.end());
+    *wall = walls[walls.size() / 2];
+    *host = hosts[hosts.size() / 2];
+}
+
+/* One step of the case timed with events (ms); with loop_steps > 0, also as a loop (see loop_us). */
+float time_step(const attention_case &k, cudaStream_t stream, int loop_steps = 0, double *wall = nullptr,
+                double *host = nullptr) {
     const int H = 32, Hkv = 8, D = 128;
     test_fields f;
     test_default_params(&f.params);
@@ -147,7 +176,9 @@ float time_step(const attention_case &k, cudaStream_t stream) {
     CHECK_CUDA(cudaMalloc(&workspace, bytes));
     s.workspace = {workspace, bytes, TRTLLM4J_DEVICE, TRTLLM4J_INT32};
     s.stream = stream;
-    float ms = median_ms([&] { check(api->enqueue(plugin, &s), "enqueue"); }, stream);
+    auto enqueue = [&] { check(api->enqueue(plugin, &s), "enqueue"); };
+    float ms = median_ms(enqueue, stream);
+    if (loop_steps > 0) loop_us(enqueue, loop_steps, stream, wall, host);
     CHECK_CUDA(cudaStreamSynchronize(stream));
     api->destroy(plugin);
     for (void *p : {(void *)qkv, (void *)cache, (void *)context, (void *)d_freq, (void *)d_table, workspace}) CHECK_CUDA(cudaFree(p));
@@ -158,7 +189,7 @@ float time_step(const attention_case &k, cudaStream_t stream) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_cuda LIBDIR [decode]\n");
+        std::fprintf(stderr, "usage: bench_cuda LIBDIR [decode|loop]\n");
         return 2;
     }
     std::string path = std::string(argv[1]) + "/libtrtllm4j_cuda.so";
@@ -172,6 +203,25 @@ int main(int argc, char **argv) {
     std::printf("%s\n", api->describe());
     cudaStream_t stream;
     CHECK_CUDA(cudaStreamCreate(&stream));
+    const std::string mode = argc > 2 ? argv[2] : "";
+
+    if (mode == "loop") {
+        std::printf("| steps back to back, from C | steps a round | us a step | host us in enqueue a step |\n"
+                    "| --- | --- | --- | --- |\n");
+        const struct {
+            const char *name;
+            attention_case shape;
+            int steps;
+        } loops[] = {{"decode bf16, 1 x 4096 cached", {1, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, LOOP_DECODE_STEPS},
+                     {"decode bf16, 64 x 4096 cached", {64, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, LOOP_DECODE_STEPS},
+                     {"prefill bf16, 2 x 4096, RoPE", {2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, LOOP_PREFILL_STEPS}};
+        for (const auto &l : loops) {
+            double wall, host;
+            time_step(l.shape, stream, l.steps, &wall, &host);
+            std::printf("| %s | %d | %.1f | %.1f |\n", l.name, l.steps, wall, host);
+        }
+        return 0;
+    }
 
     const int64_t copy_bytes = 1ll << 30, largest = 64ll * 2 * 8 * 4097 * 128 * 2; /* batch 64's cache: over 1 GiB */
     void *a, *b;
@@ -192,7 +242,7 @@ int main(int argc, char **argv) {
         std::printf("| decode bf16, %d x 4096 cached, 32/8 heads, D 128, RoPE | %.4f | %.2f TB/s KV read | %.4f | %.0f%% |\n",
                     batch, decode, bytes / (decode * 1e-3) / 1e12, once, 100.0 * once / decode);
     }
-    if (!(argc > 2 && std::string(argv[2]) == "decode")) {
+    if (mode != "decode") {
         const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
         const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
         const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);

@@ -4,6 +4,7 @@
  *   cuda_check LIBDIR [cases] [seed]     both libraries from LIBDIR; prints `N passed, N failed`
  *   cuda_check LIBDIR --initialize       only the cuda backend's initialize() and describe()
  * Inputs are uniform in [-1, 1]; the outputs are poisoned (all bits set: NaN) before each run.
+ * Each case runs twice on CUDA, from the same inputs: both runs must give the same bytes.
  */
 #include <dlfcn.h>
 
@@ -299,6 +300,21 @@ result run_case(const trtllm4j_backend_api *cpu, const trtllm4j_backend_api *cud
     if (!r.ok) {
         std::printf("FAIL context error %.3g, cache error %.3g (tolerance %.3g): %s\n", r.context_error, r.cache_error,
                     tolerance, describe(c).c_str());
+    }
+
+    /* Again from the same inputs (a fresh cache, a poisoned output): the same bytes. */
+    std::vector<unsigned char> again(context.size(), 0xff), cache_again(cache.size());
+    if (cuda->copy(d_cache.data, cache.data(), cache.size(), TRTLLM4J_HOST_TO_DEVICE) != TRTLLM4J_OK ||
+        cuda->copy(d_context.data, again.data(), again.size(), TRTLLM4J_HOST_TO_DEVICE) != TRTLLM4J_OK ||
+        cuda->enqueue(cuda_plugin, &s) != TRTLLM4J_OK || cuda->stream_synchronize(nullptr) != TRTLLM4J_OK ||
+        cuda->copy(again.data(), d_context.data, again.size(), TRTLLM4J_DEVICE_TO_HOST) != TRTLLM4J_OK ||
+        cuda->copy(cache_again.data(), d_cache.data, cache.size(), TRTLLM4J_DEVICE_TO_HOST) != TRTLLM4J_OK) {
+        std::printf("FAIL cuda second run: %s: %s\n", cuda->last_error(), describe(c).c_str());
+        r.ok = false;
+    } else if (again != context || cache_again != cuda_cache) {
+        std::printf("FAIL a second run gave other bytes (%s differs): %s\n", again != context ? "context" : "cache",
+                    describe(c).c_str());
+        r.ok = false;
     }
     cpu->destroy(cpu_plugin);
     cuda->destroy(cuda_plugin);

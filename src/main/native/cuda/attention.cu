@@ -2,9 +2,10 @@
  * The CUDA attention step: bookkeeping into the workspace, then up to four launches on the step's
  * stream. Context requests in float16 and bfloat16 run on tensor cores (context_mma.cu), which also
  * write their new tokens' K and V; float32 context requests take a simpler SIMT kernel. Generation
- * requests write their token's K and V with a tiny kernel, then run a split-K (flash-decoding) kernel
- * that reads each cache entry once for all the query heads of its KV group (float16 and bfloat16:
- * K and V tiles staged through shared memory with cp.async; float32: direct loads), and a reduction.
+ * requests run a split-K (flash-decoding) kernel that reads each cache entry once for all the query
+ * heads of its KV group. In float16 and bfloat16 it is one launch on tensor cores that also writes
+ * the new token's K and V and adds the splits; float32 writes the new K and V with a tiny kernel
+ * first, loads directly, and adds the splits in a reduction kernel after.
  */
 #include <algorithm>
 #include <cmath>
@@ -21,7 +22,10 @@ namespace {
 enum {
     DECODE_THREADS = 128,
     DECODE_CHUNK = 128, /* keys per pass of the float32 decode block; one per thread for the logits */
-    TILE_CHUNKS = 1024, /* 16-byte pieces of K (and as many of V) in one shared-memory tile of the 16-bit decode */
+    MMA_WARPS = DECODE_THREADS / 32,
+    CHUNK_KEYS = 16,    /* keys of one warp's step in the 16-bit decode: the M of its m16n8k16 tiles */
+    BLOCK_KEYS = MMA_WARPS * CHUNK_KEYS, /* splits of the 16-bit decode begin at multiples of this */
+    MMA_HEADS = 8,      /* query heads of a 16-bit decode block: the N of its tiles */
     MAX_SPLITS = 64,    /* decode blocks per (sequence, KV head block) */
     ALIGN = 256
 };
@@ -32,31 +36,37 @@ enum {
  * Both settings can be overridden at build time (-D) to compare variants.
  */
 #ifndef DECODE_TARGET_BLOCKS
-#define DECODE_TARGET_BLOCKS 1024 /* measured on an H200: 512, 2048 and 4096 were slower */
+#define DECODE_TARGET_BLOCKS 2048 /* measured on an H200 with the 16-bit kernel: 1024 as fast, within noise; 4096 slower */
 #endif
 #ifndef DECODE_STAGES
-#define DECODE_STAGES 2 /* shared-memory tiles of the 16-bit decode in flight or in use; 3 was slower (2 blocks a multiprocessor instead of 3) */
+/* Buffers of each warp of the 16-bit decode: 1 chunk in flight while it computes on the other, 3
+   blocks a multiprocessor. Measured on an H200: 3 stages (2 blocks) no faster, 4 (1 block) slower,
+   and asking L2 for 1 to 4 chunks further ahead (prefetch.global.L2) slower too. */
+#define DECODE_STAGES 2
 #endif
 
 int64_t aligned(int64_t bytes) {
     return (bytes + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Query heads of one decode block and the blocks per KV head. */
+/* Query heads of one float32 decode block. */
 int decode_heads(int group) {
     return group == 1 ? 1 : group == 2 ? 2 : group <= 4 ? 4 : 8;
 }
 
-/* 16-byte pieces per cache row in the 16-bit decode's tiles: D / 8 rounded up to a power of two, at least 8. */
-int decode_row_chunks(int head_size) {
-    int chunks = 8;
-    while (chunks < head_size / 8) chunks *= 2;
-    return chunks;
+/* Query heads of one decode block, either kernel. */
+int decode_block_heads(const trtllm4j_params *p) {
+    return p->type_id == TRTLLM4J_FLOAT32 ? decode_heads(std::min(p->num_heads / p->num_kv_heads, 8)) : MMA_HEADS;
 }
 
-/* Keys per decode tile: the 16-bit kernel's tile rows, or the float32 kernel's chunk. */
+/* Decode blocks per (sequence, KV head), split aside. */
+int decode_head_blocks(const trtllm4j_params *p) {
+    return (p->num_heads / p->num_kv_heads + decode_block_heads(p) - 1) / decode_block_heads(p);
+}
+
+/* Keys per decode tile: splits begin at multiples of it. */
 int decode_tile_keys(const trtllm4j_params *p) {
-    return p->type_id == TRTLLM4J_FLOAT32 ? DECODE_CHUNK : TILE_CHUNKS / decode_row_chunks(p->head_size);
+    return p->type_id == TRTLLM4J_FLOAT32 ? DECODE_CHUNK : BLOCK_KEYS;
 }
 
 /*
@@ -66,8 +76,7 @@ int decode_tile_keys(const trtllm4j_params *p) {
 int64_t decode_split_bound(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
     const int tile = decode_tile_keys(p);
     const int64_t tiles = std::max<int64_t>(1, (most_keys + tile - 1) / tile);
-    const int group = p->num_heads / p->num_kv_heads, ng = decode_heads(std::min(group, 8));
-    const int64_t blocks = std::max<int64_t>(1, generation_count * p->num_kv_heads * ((group + ng - 1) / ng));
+    const int64_t blocks = std::max<int64_t>(1, generation_count * p->num_kv_heads * decode_head_blocks(p));
     return std::min<int64_t>({MAX_SPLITS, tiles, std::max<int64_t>(1, (DECODE_TARGET_BLOCKS + blocks - 1) / blocks)});
 }
 
@@ -80,18 +89,24 @@ int decode_splits(const trtllm4j_params *p, int64_t generation_count, int64_t mo
     return (int)((tiles + per_split - 1) / per_split);
 }
 
-/* Where things lie in the workspace: bookkeeping (copied in one piece), then the decode partials. */
+/*
+ * Where things lie in the workspace: the bookkeeping (sequences, generation list, the 16-bit
+ * decode's counters of finished splits, which are zeros, and the context tiles last, so that the one
+ * copy covers only the tiles a step has), then the decode partials.
+ */
 struct workspace_layout {
-    int64_t sequences, tiles, generation, copied, partials, total;
+    int64_t sequences, generation, counters, tiles, copied, partials, total;
 };
 
 workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
     workspace_layout w;
     w.sequences = 0;
-    w.tiles = aligned((int64_t)s->batch_size * sizeof(seq_meta));
+    w.generation = aligned((int64_t)s->batch_size * sizeof(seq_meta));
+    w.counters = w.generation + (int64_t)s->batch_size * 4;
+    const int64_t counters = p->type_id == TRTLLM4J_FLOAT32 ? 0 : (int64_t)s->batch_size * p->num_kv_heads * decode_head_blocks(p);
+    w.tiles = aligned(w.counters + counters * 4);
     /* A context tile holds at least one token, so num_tokens bounds their count. */
-    w.generation = w.tiles + aligned((int64_t)s->num_tokens * sizeof(context_tile));
-    w.copied = w.generation + (int64_t)s->batch_size * 4;
+    w.copied = w.tiles + (int64_t)s->num_tokens * sizeof(context_tile);
     w.partials = aligned(w.copied);
     /* The most (sequences x splits) any count of generation sequences up to the step's bound takes. */
     const int64_t generation = std::min<int64_t>(s->batch_size, s->num_tokens);
@@ -103,9 +118,9 @@ workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_st
 
 /* ---- generation: new K and V into the cache ---------------------------------------------------- */
 
-/* Rotates and writes K, and writes V, of every token whose request type is in type_mask. */
-template <typename T>
+/* Rotates and writes K, and writes V, of every float32 token whose request type is in type_mask. */
 __global__ void write_new_kv_kernel(const step_args a, int batch_size, int type_mask) {
+    using T = float;
     const int64_t token = blockIdx.x;
     const int g = blockIdx.y;
     int lo = 0, hi = batch_size - 1; /* the last sequence starting at or before token */
@@ -326,253 +341,368 @@ decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, i
 }
 
 /*
- * The 16-bit decode: one block per (generation sequence, KV head, up to NG of its query heads, split
- * of the keys), streaming K and V tiles of TILE_CHUNKS 16-byte pieces each through DECODE_STAGES
- * shared-memory buffers with cp.async, so that each block keeps tens of kilobytes of the cache in
- * flight while it computes on an earlier tile. Rows are padded to RC = decode_row_chunks(D) pieces,
- * so a tile holds TK = TILE_CHUNKS / RC keys, and every thread always takes 8 pieces of K for the
- * logits (its key's piece group tid) and 8 keys of one V column. Within each group of 8 pieces the
- * piece index is XORed with the group's index, so neither pass has shared-memory bank conflicts.
+ * The 16-bit decode on tensor cores. One block per (generation sequence, KV head, up to MMA_HEADS of
+ * its query heads, split of the keys); each of its MMA_WARPS warps streams its own chunks of
+ * CHUNK_KEYS keys (chunks warp, warp + MMA_WARPS, ... of the split) through DECODE_STAGES
+ * shared-memory buffers of its own with cp.async, so the main loop has no block-wide barrier.
+ * The keys are the M side of both products, the query heads the N side (padded to 8), so a warp
+ * computes S^T = K Q^T (m16n8k16, K from ldmatrix, Q^T in registers for the whole split) and
+ * O^T += V^T P^T (V^T from ldmatrix.trans, P^T from S^T's accumulators by movmatrix), with an
+ * online softmax per head on the accumulators in between. Q and P are rounded to the storage type
+ * for the tensor cores, as in the context kernel. The new token's K and V are read from qkv (K
+ * rotated in shared memory and rounded as the cache will hold it) and written to the cache by the
+ * block that reads them for the KV group's first query heads; no block reads that cache entry.
+ * The warps' results are combined in warp order; with several splits, the block that finishes a
+ * (sequence, head block) last adds the splits' partials in split order, so equal inputs give
+ * equal bytes whichever block that is.
  */
-__device__ __forceinline__ int swizzled(int piece) {
-    return piece ^ ((piece >> 3) & 7);
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void *p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_address(p)));
+}
+/* The transpose of an 8 x 8 matrix of 16-bit values held one pair a thread, as mma fragments hold it. */
+__device__ __forceinline__ uint32_t transpose8x8(uint32_t x) {
+    uint32_t y;
+    asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(y) : "r"(x));
+    return y;
 }
 
-template <typename T, int NG>
-__global__ void __launch_bounds__(DECODE_THREADS, 2)
-decode_tile_kernel(const step_args a, const int32_t *__restrict__ generation, int splits, int row_shift,
-                   float *__restrict__ partials) {
-    constexpr int E = 8;
-    extern __shared__ __align__(16) uint4 tiles_s[]; /* [DECODE_STAGES][K, V][TILE_CHUNKS] */
-    __shared__ __align__(16) float q_s[32 * NG * E + 16]; /* [piece][head][E], 4 floats more per 8 pieces */
-    __shared__ float w_s[NG][128];
-    __shared__ float max_s[NG], sum_s[NG], correction_s[NG];
+/* c += a b for one m16n8k16 tile, float32 accumulators. */
+template <typename T> __device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <> __device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                 "{%0, %1, %2, %3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
 
-    const int RC = 1 << row_shift, TK = TILE_CHUNKS >> row_shift, TPK = DECODE_THREADS / TK;
+/* Two floats rounded to the storage type, the first in the low half. */
+template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+
+constexpr float LOG2E = 1.4426950408889634f;
+
+/* Shared memory of the 16-bit decode at padded head size DP (a multiple of 32, as the context kernel pads). */
+template <int DP> struct decode_mma_shape {
+    static constexpr int KS = DP / 16;                  /* k-steps of Q K^T, m-tiles of P V */
+    static constexpr int LDP = DP / 8 + 1;               /* 16-byte pieces a row, one more so that ldmatrix's 8 rows hit distinct banks */
+    static constexpr int CHUNK = CHUNK_KEYS * LDP;       /* pieces of one chunk of K (or V) */
+    static constexpr int WARP = DECODE_STAGES * 2 * CHUNK; /* pieces of one warp's buffers */
+    static constexpr size_t tile_bytes = (size_t)MMA_WARPS * WARP * 16;
+    static_assert((DP / 8) % 2 == 0, "rows of an odd number of 16-byte pieces");
+    static_assert(2 * CHUNK * 16 >= MMA_HEADS * DP * 4, "the queries are staged in one buffer of K and V");
+    static_assert(tile_bytes >= (MMA_WARPS * MMA_HEADS * DP + MMA_HEADS * (MAX_SPLITS + 1)) * 4,
+                  "the warps' outputs and the splits' weights fit the tile buffers");
+    /* Blocks a multiprocessor holds: 3 where their shared memory fits (228 KB a multiprocessor, 1 KB
+       of it reserved a block) and 168 registers a thread do without spilling (head sizes 64 to 128),
+       else 2 (or what shared memory allows). */
+    static constexpr int min_blocks = DP >= 64 && DP <= 128 && 3 * (tile_bytes + 2048) <= 228 * 1024 ? 3 : 2;
+};
+
+template <typename T, int DP>
+__global__ void __launch_bounds__(DECODE_THREADS, decode_mma_shape<DP>::min_blocks)
+decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int splits, float *__restrict__ partials,
+                  int32_t *__restrict__ counters) {
+    using shape = decode_mma_shape<DP>;
+    constexpr int KS = shape::KS, LDP = shape::LDP;
+    /* [warp][stage][K, V][CHUNK_KEYS][LDP]; before the main loop, warp 0's last buffer (which the first
+       loads leave alone) holds the queries as floats [MMA_HEADS][DP]; after it, the buffers hold the
+       warps' outputs and the splits' weights (see below). */
+    extern __shared__ __align__(16) uint4 tiles_s[];
+    __shared__ float warp_max_s[MMA_WARPS][MMA_HEADS], warp_sum_s[MMA_WARPS][MMA_HEADS];
+    __shared__ int last_s;
+
     const int split = blockIdx.x;
-    const int head_blocks = (a.group + NG - 1) / NG;
-    const int g = blockIdx.y / head_blocks;
-    const int first_head = g * a.group + (blockIdx.y % head_blocks) * NG;
-    const int heads = min(NG, (g + 1) * a.group - first_head);
+    const int head_blocks = (a.group + MMA_HEADS - 1) / MMA_HEADS;
+    const int g = blockIdx.y / head_blocks, head_block = blockIdx.y % head_blocks;
+    const int first_head = g * a.group + head_block * MMA_HEADS;
+    const int heads = min(MMA_HEADS, (g + 1) * a.group - first_head);
     const int b = generation[blockIdx.z];
     const seq_meta sq = a.sequences[b];
     const int32_t pos = sq.past_length;
-    const int D = a.head_size, VR = D / E, tid = threadIdx.x;
+    const int D = a.head_size, VR = D / 8, tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
     const T *qkv = static_cast<const T *>(a.qkv);
-    const T *k_cache = static_cast<const T *>(a.kv_cache) + cache_offset(a, b, 0, g, 0);
-    const T *v_cache = static_cast<const T *>(a.kv_cache) + cache_offset(a, b, 1, g, 0);
+    T *cache = static_cast<T *>(a.kv_cache);
+    const T *k_cache = cache + cache_offset(a, b, 0, g, 0), *v_cache = cache + cache_offset(a, b, 1, g, 0);
+    const T *k_new = qkv + qkv_offset(a, sq.token_start, a.num_heads + g);
+    const T *v_new = qkv + qkv_offset(a, sq.token_start, a.num_heads + a.num_kv_heads + g);
 
     const key_range keys(pos, a.window, a.sinks);
-    const int32_t tile_count = (keys.count + TK - 1) / TK, per_split = (tile_count + splits - 1) / splits;
-    const int32_t begin = split * per_split * TK, end = min(keys.count, begin + per_split * TK);
-    float *part = partials + (((int64_t)blockIdx.z * a.num_heads + first_head) * splits + split) * (D + 2);
-    const int64_t head_stride = (int64_t)splits * (D + 2);
-    if (begin >= end) {
-        if (tid < heads) {
-            part[tid * head_stride + D] = -INFINITY;
-            part[tid * head_stride + D + 1] = 0.0f;
-        }
-        return;
-    }
-    const int tiles = (end - begin + TK - 1) / TK;
+    const int32_t newest = keys.count - 1; /* the new token's key index: its position is pos */
+    const int32_t block_tiles = (keys.count + BLOCK_KEYS - 1) / BLOCK_KEYS, per_split = (block_tiles + splits - 1) / splits;
+    const int32_t begin = split * per_split * BLOCK_KEYS, end = min(keys.count, begin + per_split * BLOCK_KEYS);
+    const int chunks = end > begin ? (end - begin + CHUNK_KEYS - 1) / CHUNK_KEYS : 0;
+    const int mine = chunks > warp ? (chunks - warp + MMA_WARPS - 1) / MMA_WARPS : 0; /* this warp's chunks */
 
-    /* Tile t's K and V pieces into buffer t % DECODE_STAGES; keys past the split and row padding stay unread. */
-    auto load_tile = [&](int t) {
-        uint4 *k_s = tiles_s + (t % DECODE_STAGES) * 2 * TILE_CHUNKS, *v_s = k_s + TILE_CHUNKS;
-        const int32_t t0 = begin + t * TK, n = min(TK, end - t0), first = keys.at(t0);
-        if (VR == RC && n == TK && keys.at(t0 + TK - 1) == first + TK - 1) {
-            /* The usual tile: whole unpadded rows of consecutive positions, one contiguous block. */
-            const T *k = k_cache + (int64_t)first * D, *v = v_cache + (int64_t)first * D;
+    uint4 *warp_tiles = tiles_s + warp * shape::WARP;
+    /* Chunk i of this warp into buffer i % DECODE_STAGES, lanes along each row's pieces; keys past the
+       split are zero-filled, so that P V adds exact zeros for them. */
+    auto load_chunk = [&](int i) {
+        uint4 *k_s = warp_tiles + (i % DECODE_STAGES) * 2 * shape::CHUNK, *v_s = k_s + shape::CHUNK;
+        const int32_t first = begin + (warp + MMA_WARPS * i) * CHUNK_KEYS, first_pos = keys.at(first);
+        /* The usual chunk: whole, consecutive positions, all in the cache. */
+        const bool usual = first + CHUNK_KEYS <= end && (newest < first || newest >= first + CHUNK_KEYS) &&
+                           keys.at(first + CHUNK_KEYS - 1) == first_pos + CHUNK_KEYS - 1;
 #pragma unroll
-            for (int j = 0; j < TILE_CHUNKS / DECODE_THREADS; j++) {
-                const int piece = tid + j * DECODE_THREADS;
-                cp_async16(k_s + swizzled(piece), k + piece * E, true);
-                cp_async16(v_s + swizzled(piece), v + piece * E, true);
+        for (int j = 0; j < CHUNK_KEYS * (DP / 8) / 32; j++) {
+            const int f = lane + 32 * j, row = f / (DP / 8), piece = f % (DP / 8);
+            if (piece >= VR) continue;
+            const T *k, *v;
+            bool valid = true;
+            if (usual) {
+                k = k_cache + (int64_t)(first_pos + row) * D;
+                v = v_cache + (int64_t)(first_pos + row) * D;
+            } else {
+                const int32_t index = first + row;
+                valid = index < end;
+                const int64_t at = (int64_t)keys.at(valid ? index : begin) * D;
+                k = index == newest ? k_new : k_cache + at;
+                v = index == newest ? v_new : v_cache + at;
             }
-            return;
-        }
-#pragma unroll
-        for (int j = 0; j < TILE_CHUNKS / DECODE_THREADS; j++) {
-            const int piece = tid + j * DECODE_THREADS, r = piece >> row_shift, c = piece & (RC - 1);
-            if (r < n && c < VR) {
-                const int64_t at = (int64_t)keys.at(t0 + r) * D + c * E;
-                cp_async16(k_s + swizzled(piece), k_cache + at, true);
-                cp_async16(v_s + swizzled(piece), v_cache + at, true);
-            }
+            cp_async16(k_s + row * LDP + piece, k + piece * 8, valid);
+            cp_async16(v_s + row * LDP + piece, v + piece * 8, valid);
         }
     };
 #pragma unroll
-    for (int t = 0; t < DECODE_STAGES - 1; t++) {
-        if (t < tiles) load_tile(t);
+    for (int i = 0; i < DECODE_STAGES - 1; i++) {
+        if (i < mine) load_chunk(i);
         cp_async_commit();
     }
 
-    /* The block's queries, rotated (and scaled when plain), piece-major so a thread's 8 pieces sit together. */
-    for (int idx = tid; idx < NG * D; idx += DECODE_THREADS) {
-        const int hq = idx / D, i = idx - hq * D, c = i / E;
+    /* The block's queries, rotated; heads past the block's and features past D are zero. */
+    float(*q_s)[DP] = reinterpret_cast<float(*)[DP]>(tiles_s + (DECODE_STAGES - 1) * 2 * shape::CHUNK);
+    for (int idx = tid; idx < MMA_HEADS * DP; idx += DECODE_THREADS) {
+        const int hq = idx / DP, i = idx - hq * DP;
         float x = 0.0f;
-        if (hq < heads) {
+        if (hq < heads && i < D) {
             const T *q = qkv + qkv_offset(a, sq.token_start, first_head + hq);
             x = to_float(q[i]);
             int pair;
             bool first;
             int partner = rope_partner(a, i, &pair, &first);
             if (partner >= 0) x = rope_rotate(x, to_float(q[partner]), first, rope_cos_sin(a, sq, pos, pair));
-            if (a.plain) x *= a.scale; /* plain logits are (q * scale) . k, as on the CPU */
         }
-        q_s[(c * NG + hq) * E + (i - c * E) + (c >> 3) * 4] = x;
+        q_s[hq][i] = x;
     }
-    if (tid < NG) {
-        max_s[tid] = -INFINITY;
-        sum_s[tid] = 0.0f;
-    }
-    float slope[NG];
-#pragma unroll
-    for (int hq = 0; hq < NG; hq++) slope[hq] = a.alibi != ALIBI_NONE && hq < heads ? a.alibi_slopes[first_head + hq] : 0.0f;
-
-    const int row = tid / TPK, part_of_row = tid - row * TPK; /* logits: key row, pieces 8 * part_of_row + [0, 8) */
-    const int key_groups = DECODE_THREADS >> row_shift;      /* P V: column c of keys kg + key_groups * [0, 8) */
-    const int kg = tid >> row_shift, column = tid & (RC - 1);
-    float acc[NG][E];
-#pragma unroll
-    for (int hq = 0; hq < NG; hq++) {
-#pragma unroll
-        for (int e = 0; e < E; e++) acc[hq][e] = 0.0f;
-    }
-
-    for (int t = 0; t < tiles; t++) {
-        cp_async_wait<DECODE_STAGES - 2>();
-        __syncthreads(); /* tile t has landed for all threads; buffer (t - 1) % DECODE_STAGES is free */
-        if (t + DECODE_STAGES - 1 < tiles) load_tile(t + DECODE_STAGES - 1);
-        cp_async_commit();
-        const uint4 *k_s = tiles_s + (t % DECODE_STAGES) * 2 * TILE_CHUNKS, *v_s = k_s + TILE_CHUNKS;
-        const int32_t t0 = begin + t * TK, n = min(TK, end - t0);
-
-        float dot[NG];
-#pragma unroll
-        for (int hq = 0; hq < NG; hq++) dot[hq] = 0.0f;
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            const int c = part_of_row * 8 + i;
-            if (c < VR) {
-                float kv[E];
-                const uint4 raw = k_s[tid * 8 + (i ^ (tid & 7))];
-                const T *e8 = reinterpret_cast<const T *>(&raw);
-#pragma unroll
-                for (int e = 0; e < E; e++) kv[e] = to_float(e8[e]);
-                const float *q = q_s + c * NG * E + (c >> 3) * 4;
-#pragma unroll
-                for (int hq = 0; hq < NG; hq++) {
-                    const float4 q0 = *reinterpret_cast<const float4 *>(q + hq * E);
-                    const float4 q1 = *reinterpret_cast<const float4 *>(q + hq * E + 4);
-                    dot[hq] += q0.x * kv[0] + q0.y * kv[1] + q0.z * kv[2] + q0.w * kv[3] + q1.x * kv[4] + q1.y * kv[5] +
-                               q1.z * kv[6] + q1.w * kv[7];
-                }
-            }
-        }
-        for (int o = TPK / 2; o > 0; o /= 2) {
-#pragma unroll
-            for (int hq = 0; hq < NG; hq++) dot[hq] += __shfl_xor_sync(0xffffffffu, dot[hq], o);
-        }
-        if (part_of_row == 0) {
-            const int32_t j = keys.at(t0 + row);
-#pragma unroll
-            for (int hq = 0; hq < NG; hq++) {
-                w_s[hq][row] = row >= n || hq >= heads ? -INFINITY
-                               : a.plain                ? dot[hq]
-                                                        : attention_logit(a, dot[hq], slope[hq], j, pos);
-            }
-        }
-        __syncthreads();
-
-        /* Online softmax: warp w updates heads w, w + 4 over the tile. */
-        for (int hq = tid / 32; hq < NG; hq += DECODE_THREADS / 32) {
-            const int lane = tid % 32;
-            float x[4], tile_max = -INFINITY;
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                x[i] = lane + 32 * i < TK ? w_s[hq][lane + 32 * i] : -INFINITY;
-                tile_max = fmaxf(tile_max, x[i]);
-            }
-#pragma unroll
-            for (int o = 16; o > 0; o /= 2) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, o));
-            const float old_max = max_s[hq], new_max = fmaxf(old_max, tile_max);
-            float total = 0.0f;
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                if (lane + 32 * i < TK) {
-                    float w = new_max == -INFINITY ? 0.0f : expf(x[i] - new_max);
-                    w_s[hq][lane + 32 * i] = w;
-                    total += w;
-                }
-            }
-#pragma unroll
-            for (int o = 16; o > 0; o /= 2) total += __shfl_xor_sync(0xffffffffu, total, o);
-            __syncwarp();
-            if (lane == 0) {
-                const float correction = new_max == -INFINITY ? 1.0f : expf(old_max - new_max);
-                correction_s[hq] = correction;
-                sum_s[hq] = sum_s[hq] * correction + total;
-                max_s[hq] = new_max;
-            }
-        }
-        __syncthreads();
-
-        if (column < VR) {
-#pragma unroll
-            for (int hq = 0; hq < NG; hq++) {
-                const float correction = correction_s[hq];
-#pragma unroll
-                for (int e = 0; e < E; e++) acc[hq][e] *= correction;
-            }
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                const int kk = kg + key_groups * i;
-                if (kk < n) {
-                    const uint4 raw = v_s[swizzled((kk << row_shift) + column)];
-                    const T *e8 = reinterpret_cast<const T *>(&raw);
-                    float vv[E];
-#pragma unroll
-                    for (int e = 0; e < E; e++) vv[e] = to_float(e8[e]);
-#pragma unroll
-                    for (int hq = 0; hq < NG; hq++) {
-                        const float w = w_s[hq][kk];
-#pragma unroll
-                        for (int e = 0; e < E; e++) acc[hq][e] += w * vv[e];
-                    }
-                }
-            }
-        }
-    }
-
-    /* The key groups' sums, added in group order through the (now idle) tile buffers: atomics would
-       make the result vary in its last bits from run to run, and the TensorRT plugin must equal this
-       backend byte for byte. */
-    cp_async_wait<0>();
     __syncthreads();
-    float *red = reinterpret_cast<float *>(tiles_s); /* [key group][head][RC * E] */
-    if (column < VR) {
+    /* Q^T as the B operand: head lane / 4, features 16 ks + 2 (lane % 4) + {0, 1} and 8 more. */
+    uint32_t qb[KS][2];
 #pragma unroll
-        for (int hq = 0; hq < NG; hq++) {
-            float4 *dst = reinterpret_cast<float4 *>(red + ((kg * NG + hq) << row_shift) * E + column * E);
-            dst[0] = make_float4(acc[hq][0], acc[hq][1], acc[hq][2], acc[hq][3]);
-            dst[1] = make_float4(acc[hq][4], acc[hq][5], acc[hq][6], acc[hq][7]);
+    for (int ks = 0; ks < KS; ks++) {
+        const float *q = &q_s[lane / 4][ks * 16 + 2 * (lane % 4)];
+        qb[ks][0] = pack2<T>(q[0], q[1]);
+        qb[ks][1] = pack2<T>(q[8], q[9]);
+    }
+    __syncthreads(); /* the queries' buffer is free */
+    /* Features [D, DP) of K stay zero in every buffer (cp.async never writes them), so they add nothing to Q K^T. */
+    if (DP > D) {
+        for (int idx = lane; idx < DECODE_STAGES * CHUNK_KEYS * (DP / 8 - VR); idx += 32) {
+            const int per_stage = CHUNK_KEYS * (DP / 8 - VR), stage = idx / per_stage, rest = idx - stage * per_stage;
+            const int row = rest / (DP / 8 - VR), piece = VR + rest % (DP / 8 - VR);
+            warp_tiles[stage * 2 * shape::CHUNK + row * LDP + piece] = make_uint4(0, 0, 0, 0);
         }
+    }
+    /* This thread's heads in S^T's and O^T's columns: 2 (lane % 4) + {0, 1}. */
+    float slope[2];
+#pragma unroll
+    for (int e = 0; e < 2; e++) {
+        const int hq = 2 * (lane % 4) + e;
+        slope[e] = a.alibi != ALIBI_NONE && hq < heads ? a.alibi_slopes[first_head + hq] : 0.0f;
+    }
+
+    float o[KS][4]; /* O^T: features 16 ks + lane / 4 (+ 8 for [2], [3]), heads 2 (lane % 4) + {0, 1} */
+#pragma unroll
+    for (int ks = 0; ks < KS; ks++) o[ks][0] = o[ks][1] = o[ks][2] = o[ks][3] = 0.0f;
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}; /* row_sum: this thread's keys only */
+
+    for (int i = 0; i < mine; i++) {
+        cp_async_wait<DECODE_STAGES - 2>();
+        __syncwarp(); /* chunk i has landed for every lane; buffer (i - 1) % DECODE_STAGES is free */
+        if (i + DECODE_STAGES - 1 < mine) load_chunk(i + DECODE_STAGES - 1);
+        cp_async_commit();
+        uint4 *k_s = warp_tiles + (i % DECODE_STAGES) * 2 * shape::CHUNK;
+        const uint4 *v_s = k_s + shape::CHUNK;
+        const int32_t base = begin + (warp + MMA_WARPS * i) * CHUNK_KEYS;
+
+        if (newest >= base && newest < base + CHUNK_KEYS) {
+            /* The new token: rotate its K as write_new_kv_kernel does, then the first head block writes K and V. */
+            T *k_row = reinterpret_cast<T *>(k_s + (newest - base) * LDP);
+            const T *v_row = reinterpret_cast<const T *>(v_s + (newest - base) * LDP);
+            if (a.rope) {
+                for (int pair = lane; pair < a.rotary_dim / 2; pair += 32) {
+                    const int i0 = a.rope == 1 ? 2 * pair : pair, i1 = a.rope == 1 ? 2 * pair + 1 : pair + a.rotary_dim / 2;
+                    const float2 cs = rope_cos_sin(a, sq, pos, pair);
+                    const float x0 = to_float(k_row[i0]), x1 = to_float(k_row[i1]);
+                    k_row[i0] = from_float<T>(rope_rotate(x0, x1, true, cs));
+                    k_row[i1] = from_float<T>(rope_rotate(x1, x0, false, cs));
+                }
+                __syncwarp();
+            }
+            if (head_block == 0) {
+                for (int c = lane; c < VR; c += 32) {
+                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 0, g, pos) + c * 8) = reinterpret_cast<const uint4 *>(k_row)[c];
+                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 1, g, pos) + c * 8) = reinterpret_cast<const uint4 *>(v_row)[c];
+                }
+            }
+        }
+
+        /* S^T = K Q^T: keys lane / 4 and lane / 4 + 8 of the chunk, this thread's two heads. */
+        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+        for (int ks = 0; ks < KS; ks++) {
+            uint32_t ka[4];
+            ldmatrix_x4(ka, k_s + ((lane % 8) + ((lane / 8) & 1) * 8) * LDP + 2 * ks + lane / 16);
+            mma16816<T>(s, ka, qb[ks][0], qb[ks][1]);
+        }
+
+        /* Logits, keys past the split masked, online softmax per head over the warp's 16 keys. */
+        float chunk_max[2] = {row_max[0], row_max[1]};
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int32_t index = base + lane / 4 + (e / 2) * 8;
+            float x = a.plain ? s[e] * a.scale : attention_logit(a, s[e], slope[e % 2], keys.at(index), pos);
+            s[e] = index < end ? x : -INFINITY;
+            chunk_max[e % 2] = fmaxf(chunk_max[e % 2], s[e]);
+        }
+        float correction[2];
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+#pragma unroll
+            for (int o2 = 4; o2 < 32; o2 *= 2) chunk_max[h] = fmaxf(chunk_max[h], __shfl_xor_sync(0xffffffffu, chunk_max[h], o2));
+            correction[h] = chunk_max[h] == -INFINITY ? 1.0f : exp2f((row_max[h] - chunk_max[h]) * LOG2E);
+            row_max[h] = chunk_max[h];
+        }
+#pragma unroll
+        for (int e = 0; e < 4; e++) s[e] = row_max[e % 2] == -INFINITY ? 0.0f : exp2f((s[e] - row_max[e % 2]) * LOG2E);
+        row_sum[0] = row_sum[0] * correction[0] + s[0] + s[2];
+        row_sum[1] = row_sum[1] * correction[1] + s[1] + s[3];
+#pragma unroll
+        for (int ks = 0; ks < KS; ks++) {
+            o[ks][0] *= correction[0];
+            o[ks][1] *= correction[1];
+            o[ks][2] *= correction[0];
+            o[ks][3] *= correction[1];
+        }
+
+        /* O^T += V^T P^T: P^T's fragments are the transposes of S^T's two 8 x 8 halves. */
+        const uint32_t p0 = transpose8x8(pack2<T>(s[0], s[1])), p1 = transpose8x8(pack2<T>(s[2], s[3]));
+#pragma unroll
+        for (int ks = 0; ks < KS; ks++) {
+            uint32_t va[4];
+            ldmatrix_x4_trans(va, v_s + ((lane % 8) + (lane / 16) * 8) * LDP + 2 * ks + ((lane / 8) & 1));
+            mma16816<T>(o[ks], va, p0, p1);
+        }
+        __syncwarp(); /* every lane is done with the buffer before it is refilled */
+    }
+    cp_async_wait<0>();
+
+    /* The warps' results, combined in warp order through the (now idle) tile buffers. */
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+#pragma unroll
+        for (int o2 = 4; o2 < 32; o2 *= 2) row_sum[h] += __shfl_xor_sync(0xffffffffu, row_sum[h], o2);
+    }
+    __syncthreads();
+    float *out_s = reinterpret_cast<float *>(tiles_s); /* [warp][head][DP] */
+    float(*weight_s)[MAX_SPLITS] = reinterpret_cast<float(*)[MAX_SPLITS]>(out_s + MMA_WARPS * MMA_HEADS * DP);
+    float *total_s = weight_s[MMA_HEADS];
+#pragma unroll
+    for (int ks = 0; ks < KS; ks++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int hq = 2 * (lane % 4) + e % 2, i = ks * 16 + lane / 4 + (e / 2) * 8;
+            out_s[(warp * MMA_HEADS + hq) * DP + i] = o[ks][e];
+        }
+    }
+    if (lane < 4) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            warp_max_s[warp][2 * lane + e] = row_max[e];
+            warp_sum_s[warp][2 * lane + e] = row_sum[e];
+        }
+    }
+    __syncthreads();
+    const int64_t head_stride = (int64_t)splits * (D + 2);
+    float *part = partials + (((int64_t)blockIdx.z * a.num_heads + first_head) * splits + split) * (D + 2);
+    T *out = static_cast<T *>(a.context) + ((int64_t)sq.token_start * a.num_heads + first_head) * D;
+    for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
+        const int hq = idx / D, i = idx - hq * D;
+        float top = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < MMA_WARPS; w++) top = fmaxf(top, warp_max_s[w][hq]);
+        float value = 0.0f, sum = 0.0f;
+#pragma unroll
+        for (int w = 0; w < MMA_WARPS; w++) {
+            const float m = warp_max_s[w][hq], weight = m == -INFINITY ? 0.0f : exp2f((m - top) * LOG2E);
+            value += weight * out_s[(w * MMA_HEADS + hq) * DP + i];
+            sum += weight * warp_sum_s[w][hq];
+        }
+        if (splits == 1) {
+            out[idx] = from_float<T>(value / sum);
+        } else {
+            part[hq * head_stride + i] = value;
+            if (i == 0) {
+                part[hq * head_stride + D] = top;
+                part[hq * head_stride + D + 1] = sum;
+            }
+        }
+    }
+    if (splits == 1) return;
+
+    /* The last block of this (sequence, head block) to finish adds the splits in split order. */
+    __threadfence();
+    __syncthreads();
+    if (tid == 0) last_s = atomicAdd(counters + (int64_t)blockIdx.z * gridDim.y + blockIdx.y, 1) == splits - 1;
+    __syncthreads();
+    if (!last_s) return;
+    __threadfence();
+    const float *first_part = partials + ((int64_t)blockIdx.z * a.num_heads + first_head) * head_stride;
+    for (int hq = warp; hq < heads; hq += MMA_WARPS) {
+        const float *p = first_part + hq * head_stride;
+        float top = -INFINITY;
+        for (int s = lane; s < splits; s += 32) top = fmaxf(top, __ldcg(p + s * (D + 2) + D));
+#pragma unroll
+        for (int o2 = 16; o2 > 0; o2 /= 2) top = fmaxf(top, __shfl_xor_sync(0xffffffffu, top, o2));
+        float sum = 0.0f;
+        for (int s = lane; s < splits; s += 32) {
+            const float m = __ldcg(p + s * (D + 2) + D), weight = m == -INFINITY ? 0.0f : expf(m - top);
+            weight_s[hq][s] = weight;
+            sum += weight * __ldcg(p + s * (D + 2) + D + 1);
+        }
+#pragma unroll
+        for (int o2 = 16; o2 > 0; o2 /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o2);
+        if (lane == 0) total_s[hq] = sum;
     }
     __syncthreads();
     for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
         const int hq = idx / D, i = idx - hq * D;
+        const float *p = first_part + hq * head_stride + i;
         float value = 0.0f;
-        for (int k = 0; k < key_groups; k++) value += red[((k * NG + hq) << row_shift) * E + i];
-        part[hq * head_stride + i] = value;
-    }
-    if (tid < heads) {
-        part[tid * head_stride + D] = max_s[tid];
-        part[tid * head_stride + D + 1] = sum_s[tid];
+        for (int s = 0; s < splits; s++) value += weight_s[hq][s] * __ldcg(p + s * (D + 2));
+        out[idx] = from_float<T>(value / total_s[hq]);
     }
 }
 
-/* Combines the splits of one (generation sequence, query head) into its output row. */
+/* Combines the float32 decode's splits of one (generation sequence, query head) into its output row. */
 template <typename T>
 __global__ void decode_reduce_kernel(const step_args a, const int32_t *__restrict__ generation, int splits,
                                      const float *__restrict__ partials) {
@@ -667,38 +797,66 @@ int32_t cuda_failure(const char *what, cudaError_t error) {
     return trtllm4j_fail(TRTLLM4J_INTERNAL_ERROR, "%s: %s (%s)", what, cudaGetErrorString(error), cudaGetErrorName(error));
 }
 
-template <typename T, int NG>
-cudaError_t launch_decode(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
-                          cudaStream_t stream) {
-    dim3 grid(splits, a.num_kv_heads * ((a.group + NG - 1) / NG), count);
-    if constexpr (std::is_same_v<T, float>) {
-        decode_split_kernel<T, NG><<<grid, DECODE_THREADS, 0, stream>>>(a, generation, splits, partials);
-    } else {
-        const size_t bytes = (size_t)DECODE_STAGES * 2 * TILE_CHUNKS * 16;
-        cudaError_t raised =
-            cudaFuncSetAttribute(decode_tile_kernel<T, NG>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
-        if (raised != cudaSuccess) return raised;
-        int row_shift = 3;
-        while ((1 << row_shift) < decode_row_chunks(a.head_size)) row_shift++;
-        decode_tile_kernel<T, NG><<<grid, DECODE_THREADS, bytes, stream>>>(a, generation, splits, row_shift, partials);
-    }
+template <int NG>
+cudaError_t launch_decode_fp32(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
+                               cudaStream_t stream) {
+    decode_split_kernel<float, NG><<<dim3(splits, a.num_kv_heads * ((a.group + NG - 1) / NG), count), DECODE_THREADS, 0,
+                                     stream>>>(a, generation, splits, partials);
     cudaError_t status = cudaGetLastError();
     if (status != cudaSuccess) return status;
-    decode_reduce_kernel<T><<<dim3(1, a.num_heads, count), 128, 0, stream>>>(a, generation, splits, partials);
+    decode_reduce_kernel<float><<<dim3(1, a.num_heads, count), 128, 0, stream>>>(a, generation, splits, partials);
     return cudaGetLastError();
+}
+
+template <typename T, int DP>
+cudaError_t launch_decode_mma(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
+                              int32_t *counters, cudaStream_t stream) {
+    const size_t bytes = decode_mma_shape<DP>::tile_bytes;
+    cudaError_t status = cudaFuncSetAttribute(decode_mma_kernel<T, DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    if (status != cudaSuccess) return status;
+    const dim3 grid(splits, a.num_kv_heads * ((a.group + MMA_HEADS - 1) / MMA_HEADS), count);
+    decode_mma_kernel<T, DP><<<grid, DECODE_THREADS, bytes, stream>>>(a, generation, splits, partials, counters);
+    return cudaGetLastError();
+}
+
+/* Head sizes padded to a multiple of 32, as in the context kernel. */
+template <typename T>
+cudaError_t launch_decode(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
+                          int32_t *counters, cudaStream_t stream) {
+    if constexpr (std::is_same_v<T, float>) {
+        const int group = decode_heads(std::min(a.group, 8));
+        if (group == 1) return launch_decode_fp32<1>(a, generation, count, splits, partials, stream);
+        if (group == 2) return launch_decode_fp32<2>(a, generation, count, splits, partials, stream);
+        if (group <= 4) return launch_decode_fp32<4>(a, generation, count, splits, partials, stream);
+        return launch_decode_fp32<8>(a, generation, count, splits, partials, stream);
+    } else {
+        switch ((a.head_size + 31) / 32 * 32) {
+        case 32: return launch_decode_mma<T, 32>(a, generation, count, splits, partials, counters, stream);
+        case 64: return launch_decode_mma<T, 64>(a, generation, count, splits, partials, counters, stream);
+        case 96: return launch_decode_mma<T, 96>(a, generation, count, splits, partials, counters, stream);
+        case 128: return launch_decode_mma<T, 128>(a, generation, count, splits, partials, counters, stream);
+        case 160: return launch_decode_mma<T, 160>(a, generation, count, splits, partials, counters, stream);
+        case 192: return launch_decode_mma<T, 192>(a, generation, count, splits, partials, counters, stream);
+        case 224: return launch_decode_mma<T, 224>(a, generation, count, splits, partials, counters, stream);
+        default: return launch_decode_mma<T, 256>(a, generation, count, splits, partials, counters, stream);
+        }
+    }
 }
 
 template <typename T>
 int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_id, const context_tile *tiles,
             int tile_count, const int32_t *generation, int generation_count, int splits, float *partials,
-            cudaStream_t stream) {
+            int32_t *counters, cudaStream_t stream) {
     const bool fp32 = type_id == TRTLLM4J_FLOAT32;
-    if (generation_count > 0 || (fp32 && tile_count > 0)) {
-        int mask = (generation_count > 0 ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
-                   (fp32 && tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
-        write_new_kv_kernel<T><<<dim3(s->num_tokens, a.num_kv_heads), 128, 0, stream>>>(a, s->batch_size, mask);
-        cudaError_t status = cudaGetLastError();
-        if (status != cudaSuccess) return cuda_failure("write_new_kv_kernel launch", status);
+    if constexpr (std::is_same_v<T, float>) {
+        /* float32 writes every new token's K and V first; the 16-bit kernels write their own. */
+        if (generation_count > 0 || tile_count > 0) {
+            int mask = (generation_count > 0 ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
+                       (tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
+            write_new_kv_kernel<<<dim3(s->num_tokens, a.num_kv_heads), 128, 0, stream>>>(a, s->batch_size, mask);
+            cudaError_t status = cudaGetLastError();
+            if (status != cudaSuccess) return cuda_failure("write_new_kv_kernel launch", status);
+        }
     }
     if (tile_count > 0) {
         cudaError_t status;
@@ -711,12 +869,7 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
         if (status != cudaSuccess) return cuda_failure(fp32 ? "context_simt_kernel launch" : "context_mma_kernel launch", status);
     }
     if (generation_count > 0) {
-        const int group = decode_heads(std::min(a.group, 8));
-        cudaError_t status;
-        if (group == 1) status = launch_decode<T, 1>(a, generation, generation_count, splits, partials, stream);
-        else if (group == 2) status = launch_decode<T, 2>(a, generation, generation_count, splits, partials, stream);
-        else if (group <= 4) status = launch_decode<T, 4>(a, generation, generation_count, splits, partials, stream);
-        else status = launch_decode<T, 8>(a, generation, generation_count, splits, partials, stream);
+        cudaError_t status = launch_decode<T>(a, generation, generation_count, splits, partials, counters, stream);
         if (status != cudaSuccess) return cuda_failure("decode kernels launch", status);
     }
     return TRTLLM4J_OK;
@@ -753,7 +906,9 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
      * The bookkeeping goes to the device in one copy from pageable host memory: cudaMemcpyAsync
      * copies such a source into the driver's own staging memory before it returns, so the caller's
      * arrays (valid only during this call) and this vector may go right after, and the copy stays
-     * ordered on the stream before the kernels.
+     * ordered on the stream before the kernels. Only the tiles in use are copied: a larger copy
+     * (64 KB of tile slots for 8,192 tokens) made the driver wait for the stream first, 3 ms of host
+     * time in each prefill enqueue on an H200.
      */
     std::vector<unsigned char> staged;
     try {
@@ -792,7 +947,8 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
 
     cudaStream_t stream = static_cast<cudaStream_t>(s->stream);
     unsigned char *workspace = static_cast<unsigned char *>(s->workspace.data);
-    cudaError_t status = cudaMemcpyAsync(workspace, staged.data(), w.copied, cudaMemcpyHostToDevice, stream);
+    cudaError_t status = cudaMemcpyAsync(workspace, staged.data(), w.tiles + tile_count * (int64_t)sizeof(context_tile),
+                                         cudaMemcpyHostToDevice, stream);
     if (status != cudaSuccess) return cuda_failure("cudaMemcpyAsync of the step's bookkeeping", status);
 
     step_args a;
@@ -822,12 +978,13 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     const context_tile *device_tiles = reinterpret_cast<const context_tile *>(workspace + w.tiles);
     const int32_t *device_generation = reinterpret_cast<const int32_t *>(workspace + w.generation);
     float *partials = reinterpret_cast<float *>(workspace + w.partials);
+    int32_t *counters = reinterpret_cast<int32_t *>(workspace + w.counters);
     switch (p->type_id) {
     case TRTLLM4J_FLOAT16:
-        return run<__half>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<__half>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, counters, stream);
     case TRTLLM4J_BFLOAT16:
-        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, counters, stream);
     default:
-        return run<float>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<float>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, counters, stream);
     }
 }
