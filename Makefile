@@ -79,7 +79,7 @@ $(CPU_LIB): $(CPU_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard src/main/native/cp
 # found; `make native-cuda` insists on it.
 NVCC ?= nvcc
 HAVE_NVCC := $(shell command -v $(NVCC) 2>/dev/null)
-CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+CUDA_ARCHS ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
 NVCCFLAGS := -std=c++17 -O3 $(CUDA_ARCHS) -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra -Werror all-warnings \
              -Xptxas -warn-spills -Ijextract-config -Isrc/main/native/common -Isrc/main/native/cuda
 CUDA_OBJ := target/native-obj/cuda

@@ -1,8 +1,11 @@
 /*
  * The CUDA attention step: bookkeeping into the workspace, then up to four launches on the step's
- * stream. Context requests in float16 and bfloat16 run on tensor cores (context_mma.cu), which also
- * write their new tokens' K and V; float32 context requests take a simpler SIMT kernel. Generation
- * requests write their token's K and V with a tiny kernel, then run a split-K (flash-decoding) kernel
+ * stream. A pre-pass over the new tokens (O(tokens), not O(tokens^2)) rotates K and writes it and V
+ * to the cache and, for 16-bit context requests, rotates Q into the workspace. Context requests in
+ * float16 and bfloat16 then run on tensor cores, reading Q from the workspace and K and V from the
+ * cache: warpgroup MMA on sm_90a devices where the step allows it (context_wgmma.cu), else mma.sync
+ * (context_mma.cu); float32 context requests take a simpler SIMT kernel. Generation requests run
+ * a split-K (flash-decoding) kernel
  * that reads each cache entry once for all the query heads of its KV group (float16 and bfloat16:
  * K and V tiles staged through shared memory with cp.async; float32: direct loads), and a reduction.
  */
@@ -80,9 +83,9 @@ int decode_splits(const trtllm4j_params *p, int64_t generation_count, int64_t mo
     return (int)((tiles + per_split - 1) / per_split);
 }
 
-/* Where things lie in the workspace: bookkeeping (copied in one piece), then the decode partials. */
+/* Where things lie in the workspace: bookkeeping (copied in one piece), the decode partials, rotated Q. */
 struct workspace_layout {
-    int64_t sequences, tiles, generation, copied, partials, total;
+    int64_t sequences, tiles, generation, copied, partials, q_rotated, total;
 };
 
 workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_step *s) {
@@ -97,17 +100,23 @@ workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_st
     const int64_t generation = std::min<int64_t>(s->batch_size, s->num_tokens);
     int64_t rows = 0;
     for (int64_t n = 1; n <= generation; n++) rows = std::max(rows, n * decode_split_bound(p, n, s->max_seq_len));
-    w.total = w.partials + rows * p->num_heads * (int64_t)(p->head_size + 2) * 4;
+    w.q_rotated = aligned(w.partials + rows * p->num_heads * (int64_t)(p->head_size + 2) * 4);
+    /* Every token's query heads, rotated and in the storage type: the 16-bit context kernels' Q. */
+    const int64_t q_bytes = p->type_id == TRTLLM4J_FLOAT32 ? 0 : (int64_t)s->num_tokens * p->num_heads * p->head_size * 2;
+    w.total = w.q_rotated + q_bytes;
     return w;
 }
 
-/* ---- generation: new K and V into the cache ---------------------------------------------------- */
+/* ---- the pre-pass: new K and V into the cache, rotated Q into the workspace ------------------------ */
 
-/* Rotates and writes K, and writes V, of every token whose request type is in type_mask. */
+/*
+ * For every token whose request type is in type_mask: rotates K and writes it and V to the cache;
+ * for a context token of a 16-bit step, also rotates its query heads into q_rotated. Rounded to the
+ * storage type once, as the cache holds them, so that every kernel reads what the CPU backend computes.
+ */
 template <typename T>
-__global__ void write_new_kv_kernel(const step_args a, int batch_size, int type_mask) {
+__global__ void prepare_kernel(const step_args a, int batch_size, int type_mask) {
     const int64_t token = blockIdx.x;
-    const int g = blockIdx.y;
     int lo = 0, hi = batch_size - 1; /* the last sequence starting at or before token */
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
@@ -117,19 +126,64 @@ __global__ void write_new_kv_kernel(const step_args a, int batch_size, int type_
     const seq_meta sq = a.sequences[lo];
     if (!(type_mask & (1 << sq.request_type))) return;
     const int32_t pos = sq.past_length + (int32_t)(token - sq.token_start);
-    const T *k = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + g);
-    const T *v = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + a.num_kv_heads + g);
+    const bool queries = a.q_rotated != nullptr && sq.request_type == TRTLLM4J_REQUEST_CONTEXT;
+    const int first_column = queries ? 0 : a.num_heads; /* column heads of qkv: Q, then K, then V */
+    constexpr int E = vec_width<T>::value;              /* head sizes are multiples of 8: whole 16-byte pieces */
+    const int D = a.head_size, pieces = D / E, half = a.rotary_dim / 2;
+    const T *row = static_cast<const T *>(a.qkv) + qkv_offset(a, token, 0);
     T *cache = static_cast<T *>(a.kv_cache);
-    for (int i = threadIdx.x; i < a.head_size; i += blockDim.x) {
-        float x = to_float(k[i]);
-        int pair;
-        bool first;
-        int partner = rope_partner(a, i, &pair, &first);
-        if (partner >= 0) {
-            x = rope_rotate(x, to_float(k[partner]), first, rope_cos_sin(a, sq, pos, pair));
+    /* The usual case, a table whose pairs of a piece are 16-byte aligned and contiguous: whole pieces of angles. */
+    const float *table = sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin;
+    const bool whole_pieces = a.rope != 0 && !sq.grows_base && half % E == 0 && ((uintptr_t)table & 15) == 0;
+    const float *angles = whole_pieces ? table + (int64_t)pos * half * 2 : nullptr; /* [half][cos, sin] at pos */
+    for (int idx = first_column * pieces + threadIdx.x; idx < (a.num_heads + 2 * a.num_kv_heads) * pieces; idx += blockDim.x) {
+        const int column = idx / pieces, i0 = (idx - column * pieces) * E;
+        const T *head = row + column * D;
+        uint4 piece = *reinterpret_cast<const uint4 *>(head + i0);
+        if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim && whole_pieces) {
+            T *x = reinterpret_cast<T *>(&piece);
+            float in[E], cs[2 * E];
+#pragma unroll
+            for (int e = 0; e < E; e++) in[e] = to_float(x[e]);
+            if (a.rope == 1) {
+                /* GPT-J: pairs (2p, 2p + 1) inside the piece, pairs i0 / 2 on. */
+#pragma unroll
+                for (int v = 0; v < E / 4; v++) *reinterpret_cast<float4 *>(cs + 4 * v) = reinterpret_cast<const float4 *>(angles + i0)[v];
+#pragma unroll
+                for (int p = 0; p < E / 2; p++) {
+                    const float2 c = make_float2(cs[2 * p], cs[2 * p + 1]);
+                    x[2 * p] = from_float<T>(rope_rotate(in[2 * p], in[2 * p + 1], true, c));
+                    x[2 * p + 1] = from_float<T>(rope_rotate(in[2 * p + 1], in[2 * p], false, c));
+                }
+            } else {
+                /* GPT-NeoX: the partners are the piece half a rotary dimension away, pairs i0 mod half on. */
+                const bool first = i0 < half;
+                const int pair0 = first ? i0 : i0 - half;
+                uint4 other = *reinterpret_cast<const uint4 *>(head + (first ? i0 + half : i0 - half));
+                const T *y = reinterpret_cast<const T *>(&other);
+#pragma unroll
+                for (int v = 0; v < E / 2; v++) *reinterpret_cast<float4 *>(cs + 4 * v) = reinterpret_cast<const float4 *>(angles + 2 * pair0)[v];
+#pragma unroll
+                for (int e = 0; e < E; e++) {
+                    x[e] = from_float<T>(rope_rotate(in[e], to_float(y[e]), first, make_float2(cs[2 * e], cs[2 * e + 1])));
+                }
+            }
+        } else if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim) {
+            T *x = reinterpret_cast<T *>(&piece);
+#pragma unroll
+            for (int e = 0; e < E; e++) {
+                int pair;
+                bool first;
+                const int partner = rope_partner(a, i0 + e, &pair, &first);
+                if (partner >= 0) {
+                    x[e] = from_float<T>(rope_rotate(to_float(head[i0 + e]), to_float(head[partner]), first, rope_cos_sin(a, sq, pos, pair)));
+                }
+            }
         }
-        cache[cache_offset(a, lo, 0, g, pos) + i] = from_float<T>(x);
-        cache[cache_offset(a, lo, 1, g, pos) + i] = v[i];
+        T *dst = column < a.num_heads                    ? static_cast<T *>(a.q_rotated) + q_rotated_offset(a, token, column)
+                 : column < a.num_heads + a.num_kv_heads ? cache + cache_offset(a, lo, 0, column - a.num_heads, pos)
+                                                         : cache + cache_offset(a, lo, 1, column - a.num_heads - a.num_kv_heads, pos);
+        *reinterpret_cast<uint4 *>(dst + i0) = piece;
     }
 }
 
@@ -690,25 +744,29 @@ cudaError_t launch_decode(const step_args &a, const int32_t *generation, int cou
 
 template <typename T>
 int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_id, const context_tile *tiles,
-            int tile_count, const int32_t *generation, int generation_count, int splits, float *partials,
+            int tile_count, const wgmma_maps *wgmma, const int32_t *generation, int generation_count, int splits, float *partials,
             cudaStream_t stream) {
-    const bool fp32 = type_id == TRTLLM4J_FLOAT32;
-    if (generation_count > 0 || (fp32 && tile_count > 0)) {
+    if (generation_count > 0 || tile_count > 0) {
         int mask = (generation_count > 0 ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
-                   (fp32 && tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
-        write_new_kv_kernel<T><<<dim3(s->num_tokens, a.num_kv_heads), 128, 0, stream>>>(a, s->batch_size, mask);
+                   (tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
+        prepare_kernel<T><<<s->num_tokens, 256, 0, stream>>>(a, s->batch_size, mask);
         cudaError_t status = cudaGetLastError();
-        if (status != cudaSuccess) return cuda_failure("write_new_kv_kernel launch", status);
+        if (status != cudaSuccess) return cuda_failure("prepare_kernel launch", status);
     }
     if (tile_count > 0) {
         cudaError_t status;
+        const char *kernel = "context_mma_kernel";
         if constexpr (std::is_same_v<T, float>) {
             context_simt_kernel<<<dim3(tile_count, a.num_heads), SIMT_WARPS * 32, 0, stream>>>(a, tiles);
             status = cudaGetLastError();
+            kernel = "context_simt_kernel";
+        } else if (wgmma) {
+            status = launch_context_wgmma(a, type_id, *wgmma, tiles, tile_count, stream);
+            kernel = "context_wgmma_kernel";
         } else {
             status = launch_context_mma(a, type_id, tiles, tile_count, stream);
         }
-        if (status != cudaSuccess) return cuda_failure(fp32 ? "context_simt_kernel launch" : "context_mma_kernel launch", status);
+        if (status != cudaSuccess) return cuda_failure(kernel, status);
     }
     if (generation_count > 0) {
         const int group = decode_heads(std::min(a.group, 8));
@@ -765,7 +823,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     context_tile *tiles = reinterpret_cast<context_tile *>(staged.data() + w.tiles);
     int32_t *generation = reinterpret_cast<int32_t *>(staged.data() + w.generation);
     int tile_count = 0, generation_count = 0;
-    int32_t start = 0, most_keys = 1;
+    int32_t start = 0, most_keys = 1, longest_context = 0;
     const int long_context = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths, input_lengths,
                                                           TRTLLM4J_REQUEST_CONTEXT);
     const int long_generation = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths,
@@ -781,20 +839,9 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
             generation[generation_count++] = b;
             most_keys = std::max(most_keys, key_range(past_lengths[b], s->max_attention_window, s->sink_token_length).count);
         } else {
-            for (int32_t t0 = 0; t0 < input_lengths[b]; t0 += CONTEXT_TILE) tiles[tile_count++] = {b, t0};
+            longest_context = std::max(longest_context, past_lengths[b] + input_lengths[b]);
         }
     }
-    /* Tiles later in their sequence see more keys: start them first. */
-    std::sort(tiles, tiles + tile_count, [&](const context_tile &x, const context_tile &y) {
-        return past_lengths[x.sequence] + x.first_token > past_lengths[y.sequence] + y.first_token;
-    });
-    const int splits = decode_splits(p, generation_count, most_keys);
-
-    cudaStream_t stream = static_cast<cudaStream_t>(s->stream);
-    unsigned char *workspace = static_cast<unsigned char *>(s->workspace.data);
-    cudaError_t status = cudaMemcpyAsync(workspace, staged.data(), w.copied, cudaMemcpyHostToDevice, stream);
-    if (status != cudaSuccess) return cuda_failure("cudaMemcpyAsync of the step's bookkeeping", status);
-
     step_args a;
     a.qkv = s->qkv.data;
     a.kv_cache = s->kv_cache.data;
@@ -802,7 +849,9 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     a.rotary_cos_sin = static_cast<const float *>(s->rotary_cos_sin.data);
     a.long_rope_rotary_cos_sin = static_cast<const float *>(s->long_rope_rotary_cos_sin.data);
     a.alibi_slopes = static_cast<const float *>(s->alibi_slopes.data);
-    a.sequences = reinterpret_cast<const seq_meta *>(workspace + w.sequences);
+    a.sequences = reinterpret_cast<const seq_meta *>(static_cast<unsigned char *>(s->workspace.data) + w.sequences);
+    a.q_rotated = p->type_id == TRTLLM4J_FLOAT32 ? nullptr : static_cast<unsigned char *>(s->workspace.data) + w.q_rotated;
+    a.num_tokens = s->num_tokens;
     a.num_heads = p->num_heads;
     a.num_kv_heads = p->num_kv_heads;
     a.group = p->num_heads / p->num_kv_heads;
@@ -819,15 +868,33 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     a.window = s->max_attention_window;
     a.sinks = s->sink_token_length;
 
+    wgmma_maps maps;
+    const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context, &maps);
+    const int32_t context_tile_size = wgmma ? WGMMA_TILE : CONTEXT_TILE;
+    for (int b = 0; b < s->batch_size; b++) {
+        if (request_types[b] == TRTLLM4J_REQUEST_GENERATION) continue;
+        for (int32_t t0 = 0; t0 < input_lengths[b]; t0 += context_tile_size) tiles[tile_count++] = {b, t0};
+    }
+    /* Tiles later in their sequence see more keys: start them first. */
+    std::sort(tiles, tiles + tile_count, [&](const context_tile &x, const context_tile &y) {
+        return past_lengths[x.sequence] + x.first_token > past_lengths[y.sequence] + y.first_token;
+    });
+    const int splits = decode_splits(p, generation_count, most_keys);
+
+    cudaStream_t stream = static_cast<cudaStream_t>(s->stream);
+    unsigned char *workspace = static_cast<unsigned char *>(s->workspace.data);
+    cudaError_t status = cudaMemcpyAsync(workspace, staged.data(), w.copied, cudaMemcpyHostToDevice, stream);
+    if (status != cudaSuccess) return cuda_failure("cudaMemcpyAsync of the step's bookkeeping", status);
+
     const context_tile *device_tiles = reinterpret_cast<const context_tile *>(workspace + w.tiles);
     const int32_t *device_generation = reinterpret_cast<const int32_t *>(workspace + w.generation);
     float *partials = reinterpret_cast<float *>(workspace + w.partials);
     switch (p->type_id) {
     case TRTLLM4J_FLOAT16:
-        return run<__half>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<__half>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation, generation_count, splits, partials, stream);
     case TRTLLM4J_BFLOAT16:
-        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation, generation_count, splits, partials, stream);
     default:
-        return run<float>(a, s, p->type_id, device_tiles, tile_count, device_generation, generation_count, splits, partials, stream);
+        return run<float>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation, generation_count, splits, partials, stream);
     }
 }

@@ -1,13 +1,11 @@
 /*
- * The context phase on tensor cores (float16 and bfloat16): a flash-attention kernel with an online
- * softmax, so no [queries, keys] matrix ever reaches memory. A block takes 64 query tokens of one
- * sequence and one query head (16 rows per warp) and streams its visible keys in tiles of BN.
+ * The context phase on tensor cores with mma.sync (float16 and bfloat16, any GPU from sm_80): a
+ * flash-attention kernel with an online softmax, so no [queries, keys] matrix ever reaches memory. A
+ * block takes 64 query tokens of one sequence and one query head (16 rows per warp) and streams its
+ * visible keys in tiles of BN. Q comes rotated from the workspace and K and V from kv_cache, where the
+ * step's pre-pass has put this step's tokens (attention.cu), so no tile is rotated here.
  *
- * Key tiles are aligned to the sequence's first new token, so each tile holds either cached positions
- * (read from kv_cache) or this step's new tokens (read from qkv, RoPE applied in shared memory as they
- * arrive, rounded to the storage type as the cache will hold them). The block whose query tokens are
- * those new tokens, for the first query head of the KV group, writes them to kv_cache: every new
- * position is written exactly once, and no block reads a position another block writes in this launch.
+ * Key tiles are aligned to the sequence's first new token (tile n holds positions past + n BN on).
  */
 #include "kernels.cuh"
 
@@ -59,21 +57,6 @@ __device__ __forceinline__ int floor_div(int a, int b) {
     return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* Rotates rows [0, rows) of a shared-memory tile in place; row r is at position first_pos + r. */
-template <typename T, int LD>
-__device__ __forceinline__ void rotate_rows(const step_args &a, T *tile, int rows, int32_t first_pos, const seq_meta &sq) {
-    const int half = a.rotary_dim / 2;
-    for (int idx = threadIdx.x; idx < rows * half; idx += THREADS) {
-        int r = idx / half, i = idx - r * half;
-        int i0 = a.rope == 1 ? 2 * i : i, i1 = a.rope == 1 ? 2 * i + 1 : i + half;
-        float2 cs = rope_cos_sin(a, sq, first_pos + r, i);
-        T *row = tile + r * LD;
-        float x0 = to_float(row[i0]), x1 = to_float(row[i1]);
-        row[i0] = from_float<T>(x0 * cs.x - x1 * cs.y);
-        row[i1] = from_float<T>(x1 * cs.x + x0 * cs.y);
-    }
-}
-
 template <typename T, int DP, int BN>
 __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a, const context_tile *__restrict__ tiles) {
     constexpr int LD = DP + 8; /* +16 bytes a row: ldmatrix's 8 rows fall in distinct banks */
@@ -85,14 +68,14 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
     const context_tile tile = tiles[blockIdx.x];
     const int b = tile.sequence, t0 = tile.first_token;
     const int h = blockIdx.y, g = h / a.group;
-    const bool writer = h % a.group == 0;
     const seq_meta sq = a.sequences[b];
     const int D = a.head_size, nvec = D / E;
     const int rows = min(BM, sq.input_length - t0);
     const int32_t past = sq.past_length, first_pos = past + t0, last_pos = first_pos + rows - 1;
     const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
-    const T *qkv = static_cast<const T *>(a.qkv);
-    T *cache = static_cast<T *>(a.kv_cache);
+    const T *q_rotated = static_cast<const T *>(a.q_rotated);
+    const T *cache = static_cast<const T *>(a.kv_cache);
+    const int32_t key_end = past + sq.input_length; /* positions [0, key_end) are in the cache */
 
     /* Features [D, DP) stay zero in every tile, so they add nothing to Q K^T or P V. */
     if (DP > D) {
@@ -105,11 +88,11 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
     for (int idx = tid; idx < BM * nvec; idx += THREADS) {
         int r = idx / nvec, c = idx - r * nvec;
         bool valid = r < rows;
-        cp_async16(q_s + r * LD + c * E, qkv + qkv_offset(a, sq.token_start + t0 + (valid ? r : 0), h) + c * E, valid);
+        cp_async16(q_s + r * LD + c * E, q_rotated + q_rotated_offset(a, sq.token_start + t0 + (valid ? r : 0), h) + c * E, valid);
     }
     cp_async_commit();
 
-    /* Key tile n holds positions [past + n BN, past + (n + 1) BN): cached for n < 0, new for n >= 0. */
+    /* Key tile n holds positions [past + n BN, past + (n + 1) BN). */
     const int32_t window_first = first_pos - (a.window - a.sinks) + 1; /* the oldest non-sink key any row sees */
     auto tile_seen = [&](int n) {
         int32_t k0 = past + n * BN, first = max(0, k0), last = min(k0 + BN - 1, last_pos);
@@ -125,22 +108,10 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
         T *kd = k_s + buf * BN * LD, *vd = v_s + buf * BN * LD;
         for (int idx = tid; idx < BN * nvec; idx += THREADS) {
             int r = idx / nvec, c = idx - r * nvec;
-            const T *ks, *vs;
-            bool valid;
-            if (n >= 0) {
-                int token = n * BN + r;
-                valid = token < sq.input_length;
-                int64_t at = sq.token_start + (valid ? token : 0);
-                ks = qkv + qkv_offset(a, at, a.num_heads + g);
-                vs = qkv + qkv_offset(a, at, a.num_heads + a.num_kv_heads + g);
-            } else {
-                int32_t pos = past + n * BN + r;
-                valid = pos >= 0;
-                ks = cache + cache_offset(a, b, 0, g, valid ? pos : 0);
-                vs = cache + cache_offset(a, b, 1, g, valid ? pos : 0);
-            }
-            cp_async16(kd + r * LD + c * E, ks + c * E, valid);
-            cp_async16(vd + r * LD + c * E, vs + c * E, valid);
+            int32_t pos = past + n * BN + r;
+            bool valid = pos >= 0 && pos < key_end;
+            cp_async16(kd + r * LD + c * E, cache + cache_offset(a, b, 0, g, valid ? pos : 0) + c * E, valid);
+            cp_async16(vd + r * LD + c * E, cache + cache_offset(a, b, 1, g, valid ? pos : 0) + c * E, valid);
         }
     };
 
@@ -149,10 +120,6 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
-    if (a.rope) {
-        rotate_rows<T, LD>(a, q_s, rows, first_pos, sq);
-        __syncthreads();
-    }
 
     float o[DP / 8][4];
 #pragma unroll
@@ -169,24 +136,6 @@ __global__ void __launch_bounds__(THREADS) context_mma_kernel(const step_args a,
         __syncthreads();
         T *kb = k_s + buf * BN * LD, *vb = v_s + buf * BN * LD;
         const int32_t k_base = past + n * BN;
-        if (n >= 0) {
-            const int new_rows = min(BN, sq.input_length - n * BN);
-            if (a.rope) {
-                rotate_rows<T, LD>(a, kb, new_rows, k_base, sq);
-                __syncthreads();
-            }
-            if (writer) {
-                for (int idx = tid; idx < new_rows * nvec; idx += THREADS) {
-                    int r = idx / nvec, c = idx - r * nvec;
-                    int token = n * BN + r;
-                    if (token < t0 || token > t0 + rows - 1) continue; /* another block's tokens */
-                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 0, g, k_base + r) + c * E) =
-                        *reinterpret_cast<const uint4 *>(kb + r * LD + c * E);
-                    *reinterpret_cast<uint4 *>(cache + cache_offset(a, b, 1, g, k_base + r) + c * E) =
-                        *reinterpret_cast<const uint4 *>(vb + r * LD + c * E);
-                }
-            }
-        }
 
         /* S = Q K^T for this warp's 16 rows and the tile's BN keys. */
         float s[BN / 8][4];

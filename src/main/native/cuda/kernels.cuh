@@ -6,6 +6,7 @@
 #ifndef TRTLLM4J_CUDA_KERNELS_CUH
 #define TRTLLM4J_CUDA_KERNELS_CUH
 
+#include <cuda.h> /* CUtensorMap: types only, the library does not link the driver */
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -24,12 +25,13 @@ struct seq_meta {
     double grown_base;
 };
 
-/* A context tile: query tokens [first_token, first_token + CONTEXT_TILE) of one sequence. */
+/* A context tile: query tokens [first_token, first_token + CONTEXT_TILE or WGMMA_TILE) of one sequence. */
 struct context_tile {
     int32_t sequence, first_token;
 };
 
-enum { CONTEXT_TILE = 64 };
+/* Query tokens per context tile: the mma.sync kernel's, the wgmma kernel's. */
+enum { CONTEXT_TILE = 64, WGMMA_TILE = 128 };
 enum { ALIBI_NONE = 0, ALIBI_PLAIN = 1, ALIBI_WITH_SCALE = 2 };
 
 /* The step, by value in every kernel's parameters. */
@@ -41,6 +43,8 @@ struct step_args {
     const float *long_rope_rotary_cos_sin; /* long_rope's long factors; NULL otherwise */
     const float *alibi_slopes;
     const seq_meta *sequences;
+    void *q_rotated;   /* 16-bit context steps: Q after RoPE, [num_heads][num_tokens][head_size], in the workspace */
+    int32_t num_tokens;
     int32_t num_heads, num_kv_heads, group, head_size;
     int32_t rope;      /* 0: none, 1: GPT-J pairs (2i, 2i+1), 2: GPT-NeoX pairs (i, i + rotary_dim / 2) */
     int32_t rotary_dim;
@@ -148,8 +152,30 @@ __device__ __forceinline__ bool key_visible(const step_args &a, int32_t pos, int
     return key_pos >= 0 && key_pos <= pos && (key_pos < a.sinks || key_pos > pos - (a.window - a.sinks));
 }
 
-/* Launchers of the tensor-core context kernel (context_mma.cu), float16 and bfloat16. */
+/* Offset, in elements, of a context token's rotated query head in q_rotated. */
+__device__ __forceinline__ int64_t q_rotated_offset(const step_args &a, int64_t token, int head) {
+    return ((int64_t)head * a.num_tokens + token) * a.head_size;
+}
+
+/*
+ * Launchers of the tensor-core context kernels, float16 and bfloat16. Both read Q from q_rotated and
+ * K and V from kv_cache, which the step's pre-pass has written (attention.cu).
+ * context_mma.cu: mma.sync, any head size, every masking and logit rule; tiles of CONTEXT_TILE.
+ */
 cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
                                cudaStream_t stream);
+
+/*
+ * context_wgmma.cu: warpgroup MMA with TMA loads, for sm_90a devices. context_wgmma_plan says whether
+ * it takes this step (the device, the type, the head size, plain causal logits: no ALiBi, no
+ * soft-capping, no window that bites) and, if so, encodes the tensor maps of q_rotated and kv_cache
+ * it loads from. Its tiles are WGMMA_TILE query tokens.
+ */
+struct wgmma_maps {
+    CUtensorMap q, kv;
+};
+bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, wgmma_maps *maps);
+cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
+                                 int tile_count, cudaStream_t stream);
 
 #endif

@@ -1,0 +1,513 @@
+/*
+ * The context phase on Hopper (sm_90a), float16 and bfloat16, head sizes 64, 128 and 256: a
+ * flash-attention kernel on warpgroup MMA (wgmma) with tiles loaded by the Tensor Memory Accelerator.
+ *
+ * A block of 3 warpgroups takes BM = 128 query tokens of one sequence and one query head. Warpgroup
+ * 0 is the producer: one thread issues the TMA loads of the Q tile, then of each key tile's K and V
+ * into STAGES shared-memory buffers, each signalled by an mbarrier with the bytes it expects; the
+ * consumers release a buffer on the `empty` barrier when they are done with it. Warpgroups 1 and 2
+ * each compute 64 query rows: S = Q K^T by wgmma from shared memory, the online softmax on S in
+ * registers (base 2, one FFMA and one ex2 a weight), then O += P V with P from registers. Within a
+ * warpgroup, S of tile n is computed while P V of tile n - 1 still runs; between the two, named
+ * barriers take turns at issuing Q K^T, so that one warpgroup's softmax overlaps the other's GEMMs
+ * (FlashAttention-3's intra-warpgroup overlap and ping-pong). The causal mask is applied only on
+ * tiles that reach past a row's position. Heads run fastest in the grid, so the query heads of a KV
+ * group run together and share K and V through L2.
+ *
+ * Shared-memory tiles are TMA boxes of 64 features (128 bytes a row) in the 128-byte swizzle, the
+ * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
+ *
+ * Q is read rotated from the workspace and K and V from kv_cache, written by the step's pre-pass
+ * (attention.cu). A key tile may run past the sequence's last token into cache rows this step does
+ * not own; their logits are masked, and their V rows are zeroed in shared memory before P V, so that
+ * whatever those rows hold (NaN included) cannot reach the output through 0 x NaN.
+ */
+#include <cudaTypedefs.h> /* the encoder's signature, for the pointer the runtime hands out */
+
+#include <type_traits>
+
+#include "kernels.cuh"
+
+namespace {
+
+constexpr int BM = WGMMA_TILE; /* query rows per block: 64 per consumer warpgroup */
+constexpr int THREADS = 384;   /* warpgroup 0 loads, warpgroups 1 and 2 compute */
+constexpr int BOX = 64;        /* features per TMA box: 128 bytes, one row of the 128-byte swizzle */
+/* Registers per thread after the split (setmaxnreg): the producer needs few, consumers hold S and O. */
+constexpr int PRODUCER_REGISTERS = 40, CONSUMER_REGISTERS = 232;
+static_assert(128 * PRODUCER_REGISTERS + 256 * CONSUMER_REGISTERS <= 65536, "one block's registers fit a multiprocessor");
+
+/*
+ * Key tile rows and pipeline stages per head size: S (BN / 2 floats) and O (D / 2) fit in registers.
+ * A stage is released only when both consumers have finished its P V, so stages hide the loads: at
+ * D = 128, 3 stages (all that 227 KB of shared memory holds) instead of 2 took 2 x 4096 tokens from
+ * 0.742 to 0.620 ms on an H200; D = 256 has room for 2. At D = 64, 3 stages (0.496 ms) may beat 5
+ * (0.513 ms): measured in separate runs, so still to compare in one.
+ */
+template <int D> struct wgmma_config;
+template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 5; };
+template <> struct wgmma_config<128> { static constexpr int BN = 128, STAGES = 3; };
+template <> struct wgmma_config<256> { static constexpr int BN = 64, STAGES = 2; };
+
+/* Bytes of dynamic shared memory: Q, then STAGES buffers of K and of V, plus slack to align to 1024. */
+template <typename T, int D> constexpr int shared_bytes() {
+    return (BM * D + 2 * wgmma_config<D>::STAGES * wgmma_config<D>::BN * D) * (int)sizeof(T) + 1024;
+}
+static_assert(shared_bytes<__half, 64>() <= 227 * 1024 - 128 && shared_bytes<__half, 128>() <= 227 * 1024 - 128 &&
+                  shared_bytes<__half, 256>() <= 227 * 1024 - 128,
+              "tiles and barriers fit an sm_90 block's shared memory");
+
+/* ---- PTX wrappers (PTX ISA: mbarrier, cp.async.bulk.tensor, wgmma), compiled for sm_90a alone --- */
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+constexpr float LOG2E = 1.4426950408889634f;
+
+
+__device__ __forceinline__ void mbar_init(uint64_t *bar, uint32_t count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_address(bar)), "r"(count));
+}
+/* Arrives once and expects `bytes` of TMA transactions before the phase completes. */
+__device__ __forceinline__ void mbar_expect_tx(uint64_t *bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_address(bar)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t *bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_address(bar)) : "memory");
+}
+/* Waits until the phase of this parity has completed. */
+__device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(smem_address(bar)), "r"(parity)
+                     : "memory");
+    } while (!done);
+}
+/* One box of a 2D tensor map at (feature x, row y) into shared memory, completing on bar. */
+__device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *map, uint64_t *bar, int x, int y) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                 ::"r"(smem_address(dst)), "l"(map), "r"(x), "r"(y), "r"(smem_address(bar))
+                 : "memory");
+}
+__device__ __forceinline__ void wgmma_fence() {
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmma_commit() {
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+/* Waits until at most N committed groups of this warpgroup's wgmma are pending. */
+template <int N> __device__ __forceinline__ void wgmma_wait() {
+    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+/* Keeps the compiler from moving accesses of wgmma's accumulators across the asynchronous MMA. */
+template <int N> __device__ __forceinline__ void fence_registers(float (&r)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i])::"memory");
+}
+/* Named barrier of one consumer warpgroup (ids 1 and 2; 0 is __syncthreads). */
+__device__ __forceinline__ void warpgroup_sync(int id) {
+    asm volatile("bar.sync %0, 128;\n" ::"r"(id) : "memory");
+}
+/*
+ * The consumers' turns at issuing Q K^T (ids 3 and 4, both consumer warpgroups counted): a
+ * warpgroup waits for its turn, issues, then hands the turn over, so that one warpgroup's softmax
+ * runs while the other's GEMMs have the tensor cores.
+ */
+__device__ __forceinline__ void turn_wait(int wg) {
+    asm volatile("bar.sync %0, 256;\n" ::"r"(3 + wg) : "memory");
+}
+__device__ __forceinline__ void turn_pass(int wg) {
+    asm volatile("bar.arrive %0, 256;\n" ::"r"(4 - wg) : "memory");
+}
+
+/*
+ * A wgmma shared-memory descriptor for a tile in the 128-byte swizzle (1024-byte aligned atoms of 8
+ * rows of 128 bytes): start address, leading and stride byte offsets (both 1024: 8 rows on; for
+ * K-major operands the leading offset is unused, and N-major V is read 64 features at a time, so
+ * its offset between 64-feature blocks is never used), swizzle mode 1 (128 bytes) in bits 62-63.
+ */
+__device__ __forceinline__ uint64_t smem_desc(const void *p) {
+    return (uint64_t)((smem_address(p) & 0x3FFFF) >> 4) | (uint64_t)(1024 >> 4) << 16 | (uint64_t)(1024 >> 4) << 32 |
+           (uint64_t)1 << 62;
+}
+
+/* 2^x by the multi-function unit (MUFU.EX2), subnormal results flushed to zero. */
+__device__ __forceinline__ float exp2_approx(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+/* Two floats rounded to the storage type, the first in the low half. */
+template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+    if constexpr (std::is_same_v<T, __half>) {
+        __half2 v = __floats2half2_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&v);
+    } else {
+        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<uint32_t *>(&v);
+    }
+}
+
+/* d (64 x 64) = A B^T (+ d when accumulate): A 64 x 16 and B 64 x 16 in shared memory, both K-major. */
+template <typename T>
+__device__ __forceinline__ void wgmma_ss_n64(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {
+    if constexpr (std::is_same_v<T, __half>) {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                     : "l"(a), "l"(b), "r"(accumulate));
+    } else {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                     : "l"(a), "l"(b), "r"(accumulate));
+    }
+}
+
+/* d (64 x 128) = A B^T (+ d when accumulate): A 64 x 16 and B 128 x 16 in shared memory, both K-major. */
+template <typename T>
+__device__ __forceinline__ void wgmma_ss_n128(float (&d)[64], uint64_t a, uint64_t b, int accumulate) {
+    if constexpr (std::is_same_v<T, __half>) {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                     : "l"(a), "l"(b), "r"(accumulate));
+    } else {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                     : "l"(a), "l"(b), "r"(accumulate));
+    }
+}
+
+/* d (64 x 64) += A B: A 64 x 16 in registers (mma.sync's A fragment per warp), B 16 x 64 in shared memory, N-major. */
+template <typename T>
+__device__ __forceinline__ void wgmma_rs_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+    if constexpr (std::is_same_v<T, __half>) {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    } else {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    }
+}
+
+/* wgmma S = Q K^T of one key tile, N = BN. */
+template <typename T, int BN>
+__device__ __forceinline__ void wgmma_qk(float (&s)[BN / 2], uint64_t a, uint64_t b, int accumulate) {
+    if constexpr (BN == 128) wgmma_ss_n128<T>(s, a, b, accumulate);
+    else wgmma_ss_n64<T>(s, a, b, accumulate);
+}
+#endif
+
+/*
+ * grid: (num_heads, tiles); tiles[y] names the sequence and first token of the block's BM queries.
+ * q_map: q_rotated as [num_heads * num_tokens rows][D]; kv_map: kv_cache as
+ * [batch * 2 * num_kv_heads * max_seq_len rows][D]; both in boxes of BOX features.
+ */
+template <typename T, int D>
+__global__ void __launch_bounds__(THREADS, 1)
+context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const __grid_constant__ CUtensorMap q_map,
+                     const __grid_constant__ CUtensorMap kv_map) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+    constexpr int BN = wgmma_config<D>::BN, STAGES = wgmma_config<D>::STAGES, BOXES = D / BOX;
+    constexpr int Q_BOX = BM * BOX, KV_BOX = BN * BOX; /* elements of one box */
+    extern __shared__ unsigned char smem_raw[];
+    T *q_s = reinterpret_cast<T *>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~(uintptr_t)1023); /* [BOXES][BM][BOX] */
+    T *k_s = q_s + BOXES * Q_BOX;              /* [STAGES][BOXES][BN][BOX] */
+    T *v_s = k_s + STAGES * BOXES * KV_BOX;    /* [STAGES][BOXES][BN][BOX] */
+    __shared__ uint64_t q_full, k_full[STAGES], v_full[STAGES], empty[STAGES];
+
+    const context_tile tile = tiles[blockIdx.y];
+    const int h = blockIdx.x, g = h / a.group, b = tile.sequence, t0 = tile.first_token;
+    const seq_meta sq = a.sequences[b];
+    const int rows = min(BM, sq.input_length - t0);
+    const int32_t first_pos = sq.past_length + t0, key_end = sq.past_length + sq.input_length;
+    const int key_tiles = (first_pos + rows - 1) / BN + 1; /* tile n holds positions [n BN, (n + 1) BN) */
+    /* Read through a shuffle so that the compiler knows it is warp-uniform and keeps wgmma unserialised. */
+    const int warpgroup = __shfl_sync(0xffffffffu, (int)threadIdx.x / 128, 0), tid = threadIdx.x % 128;
+
+    if (threadIdx.x == 0) {
+        mbar_init(&q_full, 1);
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(&k_full[s], 1);
+            mbar_init(&v_full[s], 1);
+            mbar_init(&empty[s], 8); /* one arrival per consumer warp */
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (warpgroup == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(PRODUCER_REGISTERS));
+        if (tid == 0) {
+            const int q_row = h * a.num_tokens + sq.token_start + t0;
+            const int k_row = ((b * 2) * a.num_kv_heads + g) * a.max_seq_len;
+            const int v_row = ((b * 2 + 1) * a.num_kv_heads + g) * a.max_seq_len;
+            mbar_expect_tx(&q_full, BM * D * sizeof(T));
+#pragma unroll
+            for (int x = 0; x < BOXES; x++) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, q_row);
+            for (int n = 0; n < key_tiles; n++) {
+                const int s = n % STAGES;
+                if (n >= STAGES) mbar_wait(&empty[s], (n / STAGES - 1) & 1);
+                mbar_expect_tx(&k_full[s], BN * D * sizeof(T));
+#pragma unroll
+                for (int x = 0; x < BOXES; x++) tma_load(k_s + (s * BOXES + x) * KV_BOX, &kv_map, &k_full[s], x * BOX, k_row + n * BN);
+                mbar_expect_tx(&v_full[s], BN * D * sizeof(T));
+#pragma unroll
+                for (int x = 0; x < BOXES; x++) tma_load(v_s + (s * BOXES + x) * KV_BOX, &kv_map, &v_full[s], x * BOX, v_row + n * BN);
+            }
+        }
+        return;
+    }
+
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(CONSUMER_REGISTERS));
+    const int wg = warpgroup - 1, warp = tid / 32, lane = tid % 32;
+    const int32_t wg_first = first_pos + wg * 64, wg_last = first_pos + min(rows, wg * 64 + 64) - 1;
+    const int32_t pos0 = wg_first + warp * 16 + lane / 4, pos1 = pos0 + 8; /* this thread's two query rows */
+    const float scale = a.scale * LOG2E;
+    float o[BOXES][32];
+#pragma unroll
+    for (int x = 0; x < BOXES; x++) {
+#pragma unroll
+        for (int i = 0; i < 32; i++) o[x][i] = 0.0f;
+    }
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
+    const T *q_wg = q_s + wg * 64 * BOX;
+    mbar_wait(&q_full, 0);
+    if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
+
+    /* Tiles [0, my_tiles) hold keys this warpgroup's rows see; later ones (on the diagonal) are passed over. */
+    const int my_tiles = min(key_tiles, wg_last / BN + 1);
+    float sc[BN / 2], correction[2];
+    uint32_t pa[BN / 16][4];
+    auto issue_qk = [&](int n) {
+        const int s = n % STAGES;
+        mbar_wait(&k_full[s], (n / STAGES) & 1);
+        turn_wait(wg);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {
+            wgmma_qk<T, BN>(sc, smem_desc(q_wg + (kk / 4) * Q_BOX + (kk % 4) * 16),
+                            smem_desc(k_s + (s * BOXES + kk / 4) * KV_BOX + (kk % 4) * 16), kk > 0);
+        }
+        wgmma_commit();
+    };
+    /*
+     * Causal mask where the tile reaches past a row, then the online softmax: sc becomes P. Maxima
+     * are kept on the raw scores (the scale is positive), and each weight is one FFMA and one ex2:
+     * 2^(s scale log2(e) - m scale log2(e)).
+     */
+    auto softmax = [&](int n) {
+        const int32_t k_base = n * BN;
+        const bool masked = k_base + BN - 1 > wg_first;
+        float tile_max[2] = {row_max[0], row_max[1]};
+#pragma unroll
+        for (int nb = 0; nb < BN / 8; nb++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const int32_t j = k_base + nb * 8 + (lane % 4) * 2 + (e & 1);
+                if (masked && j > (e < 2 ? pos0 : pos1)) sc[nb * 4 + e] = -INFINITY;
+                tile_max[e / 2] = fmaxf(tile_max[e / 2], sc[nb * 4 + e]);
+            }
+        }
+        float tile_sum[2] = {0.0f, 0.0f}, offset[2];
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 1));
+            tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 2));
+            correction[r] = tile_max[r] == -INFINITY ? 1.0f : exp2_approx((row_max[r] - tile_max[r]) * scale);
+            row_max[r] = tile_max[r];
+            offset[r] = tile_max[r] == -INFINITY ? 0.0f : tile_max[r] * scale; /* a row with no key yet: weights 0 */
+        }
+#pragma unroll
+        for (int i = 0; i < BN / 2; i++) {
+            const int r = (i / 2) & 1;
+            const float w = exp2_approx(fmaf(sc[i], scale, -offset[r]));
+            sc[i] = w;
+            tile_sum[r] += w;
+        }
+        row_sum[0] = row_sum[0] * correction[0] + tile_sum[0];
+        row_sum[1] = row_sum[1] * correction[1] + tile_sum[1];
+    };
+    /* P in the storage type, as wgmma's A fragments (mma.sync's A layout per warp). */
+    auto pack_p = [&] {
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; kk++) {
+#pragma unroll
+            for (int i = 0; i < 4; i++) pa[kk][i] = pack2<T>(sc[8 * kk + 2 * i], sc[8 * kk + 2 * i + 1]);
+        }
+    };
+    auto issue_pv = [&](int n) {
+        const int s = n % STAGES;
+        mbar_wait(&v_full[s], (n / STAGES) & 1);
+        if (n * BN + BN > key_end) {
+            /* Rows past the sequence's last key: zero in every box (whole 128-byte rows, so the swizzle does not matter). */
+            const int first_zero = key_end - n * BN;
+            for (int idx = tid; idx < (BN - first_zero) * BOXES * 8; idx += 128) {
+                const int chunk = idx % 8, row = first_zero + (idx / 8) % (BN - first_zero), x = idx / 8 / (BN - first_zero);
+                *reinterpret_cast<uint4 *>(v_s + (s * BOXES + x) * KV_BOX + row * BOX + chunk * 8) = make_uint4(0, 0, 0, 0);
+            }
+            asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+            warpgroup_sync(1 + wg);
+        }
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; kk++) {
+#pragma unroll
+            for (int x = 0; x < BOXES; x++) wgmma_rs_n64<T>(o[x], pa[kk], smem_desc(v_s + (s * BOXES + x) * KV_BOX + kk * 16 * BOX));
+        }
+        wgmma_commit();
+    };
+    auto release = [&](int n) {
+        __syncwarp();
+        if (lane == 0) mbar_arrive(&empty[n % STAGES]);
+    };
+
+    /* S of tile n is computed while P V of tile n - 1 runs, then its softmax while that finishes. */
+    issue_qk(0);
+    turn_pass(wg);
+    wgmma_wait<0>();
+    fence_registers(sc);
+    softmax(0);
+    pack_p();
+    for (int n = 1; n < my_tiles; n++) {
+        issue_qk(n);
+        issue_pv(n - 1);
+        turn_pass(wg);
+        wgmma_wait<1>();
+        fence_registers(sc);
+        softmax(n);
+        wgmma_wait<0>();
+#pragma unroll
+        for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+        release(n - 1);
+#pragma unroll
+        for (int x = 0; x < BOXES; x++) {
+#pragma unroll
+            for (int i = 0; i < 32; i++) o[x][i] *= correction[(i / 2) & 1];
+        }
+        pack_p();
+    }
+    issue_pv(my_tiles - 1);
+    wgmma_wait<0>();
+#pragma unroll
+    for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+    release(my_tiles - 1);
+    for (int n = my_tiles; n < key_tiles; n++) {
+        turn_wait(wg);
+        turn_pass(wg);
+        release(n);
+    }
+    if (wg == 0) turn_wait(wg); /* warpgroup 2's last hand-over */
+
+    /* Normalise and store this thread's two rows, 4 bytes at a time. */
+    float inverse[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        float sum = row_sum[r];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        inverse[r] = 1.0f / sum;
+    }
+    T *context = static_cast<T *>(a.context);
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        const int row = wg * 64 + warp * 16 + lane / 4 + r * 8;
+        if (row >= rows) continue;
+        T *out = context + ((int64_t)(sq.token_start + t0 + row) * a.num_heads + h) * D + (lane % 4) * 2;
+#pragma unroll
+        for (int x = 0; x < BOXES; x++) {
+#pragma unroll
+            for (int nb = 0; nb < 8; nb++) {
+                *reinterpret_cast<uint32_t *>(out + x * BOX + nb * 8) =
+                    pack2<T>(o[x][nb * 4 + 2 * r] * inverse[r], o[x][nb * 4 + 2 * r + 1] * inverse[r]);
+            }
+        }
+    }
+#endif
+}
+
+/* cuTensorMapEncodeTiled from the driver, found once through the runtime (no link to libcuda). */
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+    static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+        void *fn = nullptr;
+        cudaDriverEntryPointQueryResult found;
+        if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+            found != cudaDriverEntryPointSuccess) {
+            cudaGetLastError();
+            return (PFN_cuTensorMapEncodeTiled_v12000) nullptr;
+        }
+        return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+    }();
+    return encode;
+}
+
+/* A 2D map of rows x D elements in boxes of box_rows x BOX, 128-byte swizzle, zeros past the end. */
+bool encode_map(CUtensorMap *map, int32_t type_id, void *base, uint64_t rows, int D, int box_rows) {
+    const cuuint64_t dims[2] = {(cuuint64_t)D, rows};
+    const cuuint64_t strides[1] = {(cuuint64_t)D * 2};
+    const cuuint32_t box[2] = {BOX, (cuuint32_t)box_rows};
+    const cuuint32_t element_strides[2] = {1, 1};
+    return tensor_map_encoder()(map, type_id == TRTLLM4J_FLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
+                                2, base, dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+int key_tile_rows(int D) {
+    return D == 64 ? wgmma_config<64>::BN : D == 128 ? wgmma_config<128>::BN : wgmma_config<256>::BN;
+}
+
+template <typename T, int D>
+cudaError_t launch(const step_args &a, const CUtensorMap &q_map, const CUtensorMap &kv_map, const context_tile *tiles,
+                   int tile_count, cudaStream_t stream) {
+    constexpr int bytes = shared_bytes<T, D>();
+    cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    if (status != cudaSuccess) return status;
+    context_wgmma_kernel<T, D><<<dim3(a.num_heads, tile_count), THREADS, bytes, stream>>>(a, tiles, q_map, kv_map);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_for_head_size(const step_args &a, const CUtensorMap &q_map, const CUtensorMap &kv_map,
+                                 const context_tile *tiles, int tile_count, cudaStream_t stream) {
+    switch (a.head_size) {
+    case 64: return launch<T, 64>(a, q_map, kv_map, tiles, tile_count, stream);
+    case 128: return launch<T, 128>(a, q_map, kv_map, tiles, tile_count, stream);
+    default: return launch<T, 256>(a, q_map, kv_map, tiles, tile_count, stream);
+    }
+}
+
+} // namespace
+
+bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, wgmma_maps *maps) {
+    if (type_id != TRTLLM4J_FLOAT16 && type_id != TRTLLM4J_BFLOAT16) return false;
+    if (a.head_size != 64 && a.head_size != 128 && a.head_size != 256) return false;
+    /* Plain causal logits with a positive scale: every key up to the query's position, nothing else to add or cap. */
+    if (!a.plain || !(a.scale > 0) || longest_context > a.window) return false;
+    /* The tensor maps' row coordinates are 32-bit, with a key tile's worth of room past the end. */
+    const int64_t cache_rows = (int64_t)batch_size * 2 * a.num_kv_heads * a.max_seq_len;
+    if (cache_rows + key_tile_rows(a.head_size) > INT32_MAX || (int64_t)a.num_heads * a.num_tokens + BM > INT32_MAX) return false;
+    if (a.num_tokens / BM + batch_size > 65535) return false; /* tiles in the grid's y */
+    int device, major, minor;
+    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
+        cudaGetLastError();
+        return false;
+    }
+    /* sm_90a code runs on compute capability 9.0 alone. */
+    if (major != 9 || minor != 0 || tensor_map_encoder() == nullptr) return false;
+    return encode_map(&maps->q, type_id, a.q_rotated, (uint64_t)a.num_heads * a.num_tokens, a.head_size, BM) &&
+           encode_map(&maps->kv, type_id, a.kv_cache, (uint64_t)cache_rows, a.head_size, key_tile_rows(a.head_size));
+}
+
+cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
+                                 int tile_count, cudaStream_t stream) {
+    if (type_id == TRTLLM4J_FLOAT16) return launch_for_head_size<__half>(a, maps.q, maps.kv, tiles, tile_count, stream);
+    return launch_for_head_size<__nv_bfloat16>(a, maps.q, maps.kv, tiles, tile_count, stream);
+}
