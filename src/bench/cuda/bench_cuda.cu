@@ -1,15 +1,16 @@
 /*
  * The cuda backend's attention step timed with CUDA events, through the bridge ABI (the library is
  * dlopened as Java loads it), and a device-to-device copy in the same run for scale:
- *   bench_cuda LIBDIR [decode]     (decode: the decode shapes and copies alone)
+ *   bench_cuda LIBDIR [decode|prefill]   (decode: the decode shapes and copies alone; prefill: the prefill shapes alone)
  * decode:  bf16, B = 1, 8 and 64 sequences with 4096 cached tokens each, 1 new token, 32 query / 8 KV
  *          heads, head size 128, GPT-NeoX RoPE on the new token; rate = K and V cache bytes read /
  *          time, B * 2 * 8 * 4097 * 128 * 2 bytes (every cached entry read once, the new one
  *          included). Beside each, a device-to-device copy of exactly those bytes: it moves them
  *          twice (read + written), so half its time is the time to read the cache once at the
  *          copy's rate, the floor the decode step is held to.
- * prefill: bf16, 2 sequences of 4096 new tokens, same heads, causal, RoPE; rate = 2 * 2 S^2 D H / time,
- *          the causal half of Q K^T and P V (4 S^2 D H / 2 per sequence).
+ * prefill: bf16, 2 sequences of S new tokens, same heads, head size D, causal, with GPT-NeoX RoPE and
+ *          without: S = 4096 at D = 128, 64 and 256, and S = 512 and 16384 at D = 128; rate =
+ *          2 * 2 S^2 D H / time, the causal half of Q K^T and P V (4 S^2 D H / 2 per sequence).
  * Each figure is the median of 50 timed runs after 10 warm-up runs.
  */
 #include <dlfcn.h>
@@ -84,11 +85,11 @@ template <typename F> float median_ms(F run, cudaStream_t stream) {
 }
 
 struct attention_case {
-    int batch, new_tokens, past, request_type, position_embedding_type;
+    int batch, new_tokens, past, request_type, position_embedding_type, head_size;
 };
 
 float time_step(const attention_case &k, cudaStream_t stream) {
-    const int H = 32, Hkv = 8, D = 128;
+    const int H = 32, Hkv = 8, D = k.head_size;
     test_fields f;
     test_default_params(&f.params);
     f.params.num_heads = H;
@@ -98,7 +99,7 @@ float time_step(const attention_case &k, cudaStream_t stream) {
     f.params.position_embedding_type = (int8_t)k.position_embedding_type;
     f.params.rotary_embedding_dim = rope ? D : 0;
     f.params.type_id = TRTLLM4J_BFLOAT16;
-    f.params.max_context_length = 8192;
+    f.params.max_context_length = std::max(8192, k.past + k.new_tokens);
     trtllm4j_plugin *plugin;
     check(api->create(test_collection(&f), &plugin), "create");
 
@@ -158,9 +159,10 @@ float time_step(const attention_case &k, cudaStream_t stream) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_cuda LIBDIR [decode]\n");
+        std::fprintf(stderr, "usage: bench_cuda LIBDIR [decode|prefill]\n");
         return 2;
     }
+    const std::string mode = argc > 2 ? argv[2] : "";
     std::string path = std::string(argv[1]) + "/libtrtllm4j_cuda.so";
     void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
@@ -181,26 +183,32 @@ int main(int argc, char **argv) {
     auto copy_ms = [&](int64_t bytes) {
         return median_ms([&] { CHECK_CUDA(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, stream)); }, stream);
     };
-    const float copy = copy_ms(copy_bytes);
+    const float copy = mode == "prefill" ? 0.0f : copy_ms(copy_bytes);
 
     std::printf("| trtllm4j cuda | time (ms) | rate | read the cache once (ms) | of that floor |\n"
                 "| --- | --- | --- | --- | --- |\n");
     for (int batch : {1, 8, 64}) {
-        const float decode = time_step({batch, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX}, stream);
+        if (mode == "prefill") break;
+        const float decode = time_step({batch, 1, 4096, TRTLLM4J_REQUEST_GENERATION, POS_ROPE_GPT_NEOX, 128}, stream);
         const int64_t bytes = (int64_t)batch * 2 * 8 * 4097 * 128 * 2;
         const float once = copy_ms(bytes) / 2;
         std::printf("| decode bf16, %d x 4096 cached, 32/8 heads, D 128, RoPE | %.4f | %.2f TB/s KV read | %.4f | %.0f%% |\n",
                     batch, decode, bytes / (decode * 1e-3) / 1e12, once, 100.0 * once / decode);
     }
-    if (!(argc > 2 && std::string(argv[2]) == "decode")) {
-        const double prefill_flops = 2 * 2.0 * 4096.0 * 4096.0 * 128 * 32;
-        const float prefill = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_ROPE_GPT_NEOX}, stream);
-        const float prefill_plain = time_step({2, 4096, 0, TRTLLM4J_REQUEST_CONTEXT, POS_LEARNED_ABSOLUTE}, stream);
-        std::printf("| prefill bf16, 2 x 4096, causal, RoPE | %.3f | %.0f TFLOP/s | | |\n", prefill,
-                    prefill_flops / (prefill * 1e-3) / 1e12);
-        std::printf("| prefill bf16, 2 x 4096, causal, no RoPE | %.3f | %.0f TFLOP/s | | |\n", prefill_plain,
-                    prefill_flops / (prefill_plain * 1e-3) / 1e12);
+    if (mode != "decode") {
+        const int shapes[][2] = {{4096, 128}, {4096, 64}, {4096, 256}, {512, 128}, {16384, 128}}; /* S, D */
+        for (const auto &shape : shapes) {
+            const int S = shape[0], D = shape[1];
+            const double flops = 2 * 2.0 * S * (double)S * D * 32;
+            for (int position : {POS_ROPE_GPT_NEOX, POS_LEARNED_ABSOLUTE}) {
+                const float ms = time_step({2, S, 0, TRTLLM4J_REQUEST_CONTEXT, position, D}, stream);
+                std::printf("| prefill bf16, 2 x %d, D %d, causal, %s | %.3f | %.0f TFLOP/s | | |\n", S, D,
+                            position == POS_ROPE_GPT_NEOX ? "RoPE" : "no RoPE", ms, flops / (ms * 1e-3) / 1e12);
+            }
+        }
     }
-    std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) | | |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
+    if (mode != "prefill") {
+        std::printf("| device copy 1 GiB | %.3f | %.2f TB/s (read + written) | | |\n", copy, 2.0 * copy_bytes / (copy * 1e-3) / 1e12);
+    }
     return 0;
 }

@@ -1,7 +1,8 @@
 """PyTorch figures for the shapes of bench_cuda.cu, timed the same way (CUDA events, median of 50
 after 10 warm-ups): decode with scaled_dot_product_attention(enable_gqa=True) and HF-style RoPE on
 the new token written into a [batch, kv_heads, positions, head_size] cache; prefill with and without
-RoPE; a device-to-device copy."""
+RoPE (2 sequences of S tokens, head size D: S = 4096 at D = 128, 64 and 256, S = 512 and 16384 at
+D = 128); a device-to-device copy."""
 import torch
 import torch.nn.functional as F
 
@@ -62,24 +63,30 @@ def decode():
 decode_ms = median_ms(decode)
 decode_bytes = B * 2 * HKV * (S + 1) * D * 2
 
-# prefill: 2 sequences of 4096 tokens
+# prefill: 2 sequences of S tokens, head size d
 P = 2
-qkv_p = uniform(P, S, (H + 2 * HKV) * D)
-cos_p, sin_p = rope_tables(torch.arange(S, device=dev))
+prefill_rows = []
+for S_p, d in ((4096, 128), (4096, 64), (4096, 256), (512, 128), (16384, 128)):
+    qkv_p = uniform(P, S_p, (H + 2 * HKV) * d)
+    inv_freq_p = 1.0 / (10000 ** (torch.arange(0, d, 2, device=dev, dtype=torch.float32) / d))
+    emb = torch.arange(S_p, device=dev).float()[:, None] * inv_freq_p[None, :]
+    emb = torch.cat((emb, emb), dim=-1)
+    cos_p, sin_p = emb.cos().to(dt), emb.sin().to(dt)
 
+    def prefill(rope):
+        q = qkv_p[..., : H * d].view(P, S_p, H, d).transpose(1, 2)
+        k = qkv_p[..., H * d: (H + HKV) * d].view(P, S_p, HKV, d).transpose(1, 2)
+        v = qkv_p[..., (H + HKV) * d:].view(P, S_p, HKV, d).transpose(1, 2)
+        if rope:
+            q, k = apply_rotary_pos_emb(q, k, cos_p, sin_p)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
 
-def prefill(rope):
-    q = qkv_p[..., : H * D].view(P, S, H, D).transpose(1, 2)
-    k = qkv_p[..., H * D: (H + HKV) * D].view(P, S, HKV, D).transpose(1, 2)
-    v = qkv_p[..., (H + HKV) * D:].view(P, S, HKV, D).transpose(1, 2)
-    if rope:
-        q, k = apply_rotary_pos_emb(q, k, cos_p, sin_p)
-    return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
-
-
-prefill_rope_ms = median_ms(lambda: prefill(True))
-prefill_ms = median_ms(lambda: prefill(False))
-flops = P * 2.0 * S * S * D * H
+    flops = P * 2.0 * S_p * S_p * d * H
+    for rope in (True, False):
+        ms = median_ms(lambda: prefill(rope))
+        prefill_rows.append(f"| prefill sdpa, 2 x {S_p}, D {d}, causal, {'RoPE' if rope else 'no RoPE'} | {ms:.3f} | "
+                            f"{flops / ms / 1e9:.0f} TFLOP/s |")
+    del qkv_p
 
 src = torch.empty(1 << 30, dtype=torch.uint8, device=dev).fill_(1)
 dst = torch.empty_like(src)
@@ -88,6 +95,5 @@ copy_ms = median_ms(lambda: dst.copy_(src))
 print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}")
 print("| PyTorch | time (ms) | rate |\n| --- | --- | --- |")
 print(f"| decode sdpa(enable_gqa) + RoPE + cache write | {decode_ms:.3f} | {decode_bytes / decode_ms / 1e9:.2f} TB/s KV read |")
-print(f"| prefill sdpa causal + RoPE | {prefill_rope_ms:.3f} | {flops / prefill_rope_ms / 1e9:.0f} TFLOP/s |")
-print(f"| prefill sdpa causal, no RoPE | {prefill_ms:.3f} | {flops / prefill_ms / 1e9:.0f} TFLOP/s |")
+print("\n".join(prefill_rows))
 print(f"| device copy 1 GiB | {copy_ms:.3f} | {2 * (1 << 30) / copy_ms / 1e9:.2f} TB/s (read + written) |")
