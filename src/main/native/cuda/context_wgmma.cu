@@ -41,11 +41,11 @@ static_assert(128 * PRODUCER_REGISTERS + 256 * CONSUMER_REGISTERS <= 65536, "one
  * Key tile rows and pipeline stages per head size: S (BN / 2 floats) and O (D / 2) fit in registers.
  * A stage is released only when both consumers have finished its P V, so stages hide the loads: at
  * D = 128, 3 stages (all that 227 KB of shared memory holds) instead of 2 took 2 x 4096 tokens from
- * 0.742 to 0.620 ms on an H200; at D = 64, 5 stages were slower than 3 (0.513 against 0.496 ms);
- * D = 256 has room for 2.
+ * 0.742 to 0.620 ms on an H200; D = 256 has room for 2. At D = 64, 3 stages (0.496 ms) may beat 5
+ * (0.513 ms): measured in separate runs, so still to compare in one.
  */
 template <int D> struct wgmma_config;
-template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 3; };
+template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 5; };
 template <> struct wgmma_config<128> { static constexpr int BN = 128, STAGES = 3; };
 template <> struct wgmma_config<256> { static constexpr int BN = 64, STAGES = 2; };
 
