@@ -59,7 +59,6 @@ static_assert(shared_bytes<__half, 64>() <= 227 * 1024 - 128 && shared_bytes<__h
 
 /* ---- PTX wrappers (PTX ISA: mbarrier, cp.async.bulk.tensor, wgmma), compiled for sm_90a alone --- */
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-constexpr float LOG2E = 1.4426950408889634f;
 
 
 __device__ __forceinline__ void mbar_init(uint64_t *bar, uint32_t count) {
@@ -135,17 +134,6 @@ __device__ __forceinline__ float exp2_approx(float x) {
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
     return y;
-}
-
-/* Two floats rounded to the storage type, the first in the low half. */
-template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
-    if constexpr (std::is_same_v<T, __half>) {
-        __half2 v = __floats2half2_rn(lo, hi);
-        return *reinterpret_cast<uint32_t *>(&v);
-    } else {
-        __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-        return *reinterpret_cast<uint32_t *>(&v);
-    }
 }
 
 /* d (64 x 64) = A B^T (+ d when accumulate): A 64 x 16 and B 64 x 16 in shared memory, both K-major. */
@@ -407,13 +395,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
 
     /* Normalise and store this thread's two rows, 4 bytes at a time. */
     float inverse[2];
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        float sum = row_sum[r];
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        inverse[r] = 1.0f / sum;
-    }
+    row_inverses(row_sum, inverse);
     T *context = static_cast<T *>(a.context);
 #pragma unroll
     for (int r = 0; r < 2; r++) {
