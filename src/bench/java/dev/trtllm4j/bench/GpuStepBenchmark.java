@@ -132,25 +132,26 @@ public class GpuStepBenchmark {
     @Benchmark
     @OperationsPerInvocation(DECODE_STEPS)
     public void decodeStep(Decode state) {
-        for (int i = 0; i < DECODE_STEPS; i++) {
-            state.plugin.enqueue(state.step);
-        }
+        enqueue(state, DECODE_STEPS);
         state.plugin.synchronize();
     }
 
     @Benchmark
     @OperationsPerInvocation(PREFILL_STEPS)
     public void prefillStep(Prefill state) {
-        for (int i = 0; i < PREFILL_STEPS; i++) {
-            state.plugin.enqueue(state.step);
-        }
+        enqueue(state, PREFILL_STEPS);
         state.plugin.synchronize();
     }
 
     @Benchmark
     @OperationsPerInvocation(DECODE_STEPS)
     public void decodeEnqueue(DecodeQueued state) {
-        for (int i = 0; i < DECODE_STEPS; i++) {
+        enqueue(state, DECODE_STEPS);
+    }
+
+    /** The state's step, {@code steps} times back to back on its plugin's stream. */
+    private static void enqueue(Step state, int steps) {
+        for (int i = 0; i < steps; i++) {
             state.plugin.enqueue(state.step);
         }
     }
