@@ -188,7 +188,9 @@ int32_t build_plan(trtllm4j_plugin &p, const Shapes &max, std::vector<uint8_t> &
     /* One builder serves the process, and a TensorRT builder builds one network at a time. */
     static std::mutex building;
     std::lock_guard<std::mutex> lock(building);
-    IBuilder &builder = trtllm4j::tensorrt_builder();
+    IBuilder *made = nullptr;
+    CHECK(trtllm4j::tensorrt_builder(&made));
+    IBuilder &builder = *made;
     std::unique_ptr<INetworkDefinition> network(
         builder.createNetworkV2(1U << static_cast<uint32_t>(NetworkDefinitionCreationFlag::kSTRONGLY_TYPED)));
     std::unique_ptr<IBuilderConfig> config(builder.createBuilderConfig());

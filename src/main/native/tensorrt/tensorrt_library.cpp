@@ -306,11 +306,29 @@ const std::string &gpu_identity() {
     return state().gpu;
 }
 
-IBuilder &tensorrt_builder() {
+int32_t tensorrt_builder(IBuilder **builder) {
     State &s = state();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.builder == nullptr) s.builder = static_cast<IBuilder *>(s.create_builder(&s.logger, NV_TENSORRT_VERSION));
-    return *s.builder;
+    if (s.builder == nullptr) {
+        /* TensorRT's builder dlopens its resource library by name; loaded first from libnvinfer's own
+           folder, it is found there without LD_LIBRARY_PATH. */
+        std::string folder = s.nvinfer_path.substr(0, s.nvinfer_path.rfind('/') + 1);
+        std::string resource = "libnvinfer_builder_resource.so." + std::to_string(s.version / 10000) + "." +
+                               std::to_string(s.version / 100 % 100) + "." + std::to_string(s.version % 100);
+        struct stat info{};
+        if (!folder.empty() && stat((folder + resource).c_str(), &info) == 0) {
+            dlopen((folder + resource).c_str(), RTLD_NOW | RTLD_GLOBAL);
+        }
+        s.builder = static_cast<IBuilder *>(s.create_builder(&s.logger, NV_TENSORRT_VERSION));
+        if (s.builder == nullptr) {
+            return trtllm4j_fail(TRTLLM4J_UNSUPPORTED,
+                                 "TensorRT: createInferBuilder failed (it needs %s, in %s or on LD_LIBRARY_PATH=%s): %s",
+                                 resource.c_str(), folder.empty() ? "libnvinfer's folder" : folder.c_str(),
+                                 env("LD_LIBRARY_PATH").c_str(), tensorrt_errors().c_str());
+        }
+    }
+    *builder = s.builder;
+    return TRTLLM4J_OK;
 }
 
 IRuntime &tensorrt_runtime() {

@@ -68,7 +68,8 @@ std::string tensorrt_description();
 int32_t tensorrt_version();
 const std::string &gpu_identity();
 
-nvinfer1::IBuilder &tensorrt_builder();
+/* The process's one builder, made on first use; TRTLLM4J_OK or a status with the message set. */
+int32_t tensorrt_builder(nvinfer1::IBuilder **builder);
 nvinfer1::IRuntime &tensorrt_runtime();
 
 /*
