@@ -120,13 +120,13 @@ __device__ __forceinline__ void turn_pass(int wg) {
 
 /*
  * A wgmma shared-memory descriptor for a tile in the 128-byte swizzle (1024-byte aligned atoms of 8
- * rows of 128 bytes): start address, leading and stride byte offsets (both 1024: 8 rows on; for
- * K-major operands the leading offset is unused, and N-major V is read 64 features at a time, so
- * its offset between 64-feature blocks is never used), swizzle mode 1 (128 bytes) in bits 62-63.
+ * rows of 128 bytes): start address; leading byte offset, which K-major operands do not use and
+ * which for N-major V is the distance between its 64-feature boxes; stride byte offset 1024 (8 rows
+ * on); swizzle mode 1 (128 bytes) in bits 62-63.
  */
-__device__ __forceinline__ uint64_t smem_desc(const void *p) {
-    return (uint64_t)((smem_address(p) & 0x3FFFF) >> 4) | (uint64_t)(1024 >> 4) << 16 | (uint64_t)(1024 >> 4) << 32 |
-           (uint64_t)1 << 62;
+__device__ __forceinline__ uint64_t smem_desc(const void *p, uint32_t leading_bytes = 1024) {
+    return (uint64_t)((smem_address(p) & 0x3FFFF) >> 4) | (uint64_t)(leading_bytes >> 4) << 16 |
+           (uint64_t)(1024 >> 4) << 32 | (uint64_t)1 << 62;
 }
 
 /* 2^x by the multi-function unit (MUFU.EX2), subnormal results flushed to zero. */
@@ -180,6 +180,24 @@ __device__ __forceinline__ void wgmma_rs_n64(float (&d)[32], const uint32_t (&a)
         asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
                      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
                      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    }
+}
+
+/* d[B, B + 64) (64 x 128) += A B: A 64 x 16 in registers, B 16 x 128 in shared memory, N-major, two boxes
+   of 64 features the descriptor's leading offset apart. */
+template <typename T, int B, int N>
+__device__ __forceinline__ void wgmma_rs_n128(float (&d)[N], const uint32_t (&a)[4], uint64_t b) {
+    static_assert(B + 64 <= N, "the accumulators lie inside d");
+    if constexpr (std::is_same_v<T, __half>) {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    } else {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
     }
 }
@@ -258,12 +276,9 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     const int32_t wg_first = first_pos + wg * 64, wg_last = first_pos + min(rows, wg * 64 + 64) - 1;
     const int32_t pos0 = wg_first + warp * 16 + lane / 4, pos1 = pos0 + 8; /* this thread's two query rows */
     const float scale = a.scale * LOG2E;
-    float o[BOXES][32];
+    float o[D / 2]; /* O's accumulators, box x of 64 features at [32 x, 32 x + 32) */
 #pragma unroll
-    for (int x = 0; x < BOXES; x++) {
-#pragma unroll
-        for (int i = 0; i < 32; i++) o[x][i] = 0.0f;
-    }
+    for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
     const T *q_wg = q_s + wg * 64 * BOX;
     mbar_wait(&q_full, 0);
@@ -344,10 +359,17 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             warpgroup_sync(1 + wg);
         }
         wgmma_fence();
+        /* 128 features of O a wgmma (two boxes of V, the descriptor's leading offset apart), or D = 64 in one. */
+        constexpr uint32_t box_bytes = KV_BOX * sizeof(T);
 #pragma unroll
         for (int kk = 0; kk < BN / 16; kk++) {
-#pragma unroll
-            for (int x = 0; x < BOXES; x++) wgmma_rs_n64<T>(o[x], pa[kk], smem_desc(v_s + (s * BOXES + x) * KV_BOX + kk * 16 * BOX));
+            const T *v = v_s + s * BOXES * KV_BOX + kk * 16 * BOX;
+            if constexpr (D == 64) {
+                wgmma_rs_n64<T>(o, pa[kk], smem_desc(v));
+            } else {
+                wgmma_rs_n128<T, 0>(o, pa[kk], smem_desc(v, box_bytes));
+                if constexpr (D == 256) wgmma_rs_n128<T, 64>(o, pa[kk], smem_desc(v + 2 * KV_BOX, box_bytes));
+            }
         }
         wgmma_commit();
     };
@@ -371,20 +393,15 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         fence_registers(sc);
         softmax(n);
         wgmma_wait<0>();
-#pragma unroll
-        for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+        fence_registers(o);
         release(n - 1);
 #pragma unroll
-        for (int x = 0; x < BOXES; x++) {
-#pragma unroll
-            for (int i = 0; i < 32; i++) o[x][i] *= correction[(i / 2) & 1];
-        }
+        for (int i = 0; i < D / 2; i++) o[i] *= correction[(i / 2) & 1];
         pack_p();
     }
     issue_pv(my_tiles - 1);
     wgmma_wait<0>();
-#pragma unroll
-    for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+    fence_registers(o);
     release(my_tiles - 1);
     for (int n = my_tiles; n < key_tiles; n++) {
         turn_wait(wg);
@@ -407,7 +424,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
 #pragma unroll
             for (int nb = 0; nb < 8; nb++) {
                 *reinterpret_cast<uint32_t *>(out + x * BOX + nb * 8) =
-                    pack2<T>(o[x][nb * 4 + 2 * r] * inverse[r], o[x][nb * 4 + 2 * r + 1] * inverse[r]);
+                    pack2<T>(o[32 * x + nb * 4 + 2 * r] * inverse[r], o[32 * x + nb * 4 + 2 * r + 1] * inverse[r]);
             }
         }
     }
