@@ -736,37 +736,12 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
         if (lane == 0) total_s[hq] = sum;
     }
     __syncthreads();
-    /* This thread's outputs tid + r DECODE_THREADS, each adding the splits in split order. The loads
-       of SPLIT_BATCH splits for all of them are issued before any is used: __ldcg's loads keep their
-       order, so loads and sums interleaved would wait on one L2 round trip per output and split
-       (a 33-split step spent most of its 24 us there). */
-    constexpr int R = MMA_HEADS * DP / DECODE_THREADS, SPLIT_BATCH = 4;
-    float value[R];
-#pragma unroll
-    for (int r = 0; r < R; r++) value[r] = 0.0f;
-    for (int s0 = 0; s0 < splits; s0 += SPLIT_BATCH) {
-        float x[SPLIT_BATCH][R];
-#pragma unroll
-        for (int j = 0; j < SPLIT_BATCH; j++) {
-#pragma unroll
-            for (int r = 0; r < R; r++) {
-                const int idx = tid + r * DECODE_THREADS, hq = idx / D, i = idx - hq * D;
-                x[j][r] = s0 + j < splits && idx < heads * D ? __ldcg(first_part + hq * head_stride + (s0 + j) * (D + 2) + i) : 0.0f;
-            }
-        }
-#pragma unroll
-        for (int j = 0; j < SPLIT_BATCH; j++) {
-#pragma unroll
-            for (int r = 0; r < R; r++) {
-                const int idx = tid + r * DECODE_THREADS;
-                if (s0 + j < splits && idx < heads * D) value[r] += weight_s[idx / D][s0 + j] * x[j][r];
-            }
-        }
-    }
-#pragma unroll
-    for (int r = 0; r < R; r++) {
-        const int idx = tid + r * DECODE_THREADS;
-        if (idx < heads * D) out[idx] = from_float<T>(value[r] / total_s[idx / D]);
+    for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
+        const int hq = idx / D, i = idx - hq * D;
+        const float *p = first_part + hq * head_stride + i;
+        float value = 0.0f;
+        for (int s = 0; s < splits; s++) value += weight_s[hq][s] * __ldcg(p + s * (D + 2));
+        out[idx] = from_float<T>(value / total_s[hq]);
     }
 }
 
