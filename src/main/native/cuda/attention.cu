@@ -33,13 +33,18 @@ enum {
     ALIGN = 256
 };
 /*
- * Decode blocks a step aims for: about 8 per multiprocessor of a 132-SM H100/H200, 2.6 waves of 3
- * resident blocks. A constant, not the device's SM count: the split count decides the result's last
- * bits, which must not depend on the GPU (nor differ between this backend and the TensorRT plugin).
- * Both settings can be overridden at build time (-D) to compare variants.
+ * How the decode's split count is chosen (decode_splits): waves of DECODE_SLOTS blocks, the 16-bit
+ * kernel's 3 resident blocks on each of an H100's or H200's 132 multiprocessors, and a block's fixed
+ * cost (its queries, its pipeline's first loads, its partial results) as DECODE_BLOCK_COST keys.
+ * Constants, not the device's SM count: the split count decides the result's last bits, which must
+ * not depend on the GPU (nor differ between this backend and the TensorRT plugin). These and
+ * DECODE_STAGES can be overridden at build time (-D) to compare variants.
  */
-#ifndef DECODE_TARGET_BLOCKS
-#define DECODE_TARGET_BLOCKS 2048 /* measured on an H200 with the 16-bit kernel: 1024 as fast, within noise; 4096 slower */
+#ifndef DECODE_SLOTS
+#define DECODE_SLOTS 396
+#endif
+#ifndef DECODE_BLOCK_COST
+#define DECODE_BLOCK_COST 128
 #endif
 #ifndef DECODE_STAGES
 /* Buffers of each warp of the 16-bit decode: 1 chunk in flight while it computes on the other, 3
@@ -72,24 +77,46 @@ int decode_tile_keys(const trtllm4j_params *p) {
     return p->type_id == TRTLLM4J_FLOAT32 ? DECODE_CHUNK : BLOCK_KEYS;
 }
 
-/*
- * Splits of one sequence's keys among decode blocks, before rounding: enough blocks for
- * DECODE_TARGET_BLOCKS in all, at most MAX_SPLITS, at most one per tile of the longest sequence.
- */
-int64_t decode_split_bound(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
-    const int tile = decode_tile_keys(p);
-    const int64_t tiles = std::max<int64_t>(1, (most_keys + tile - 1) / tile);
-    const int64_t blocks = std::max<int64_t>(1, generation_count * p->num_kv_heads * decode_head_blocks(p));
-    return std::min<int64_t>({MAX_SPLITS, tiles, std::max<int64_t>(1, (DECODE_TARGET_BLOCKS + blocks - 1) / blocks)});
+int64_t decode_tiles(const trtllm4j_params *p, int64_t most_keys) {
+    return std::max<int64_t>(1, (most_keys + decode_tile_keys(p) - 1) / decode_tile_keys(p));
 }
 
-/* The splits a step uses: the bound, less those that rounding the tiles per split would leave empty. */
+/* Decode blocks of one split: one per (generation sequence, KV head, block of its query heads). */
+int64_t decode_split_blocks(const trtllm4j_params *p, int64_t generation_count) {
+    return std::max<int64_t>(1, generation_count * p->num_kv_heads * decode_head_blocks(p));
+}
+
+/*
+ * The most splits of one sequence's keys among decode blocks: MAX_SPLITS, one per tile of the
+ * longest sequence, and about 4 waves of blocks in all (more only add blocks' fixed costs). Never
+ * fewer for more keys, so the workspace sized for max_seq_len holds any step's partials.
+ */
+int64_t decode_split_bound(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
+    const int64_t blocks = decode_split_blocks(p, generation_count);
+    return std::min<int64_t>({MAX_SPLITS, decode_tiles(p, most_keys), std::max<int64_t>(1, (4 * DECODE_SLOTS + blocks - 1) / blocks)});
+}
+
+/*
+ * The splits a step uses: of the counts up to the bound that splitting the tiles evenly gives
+ * exactly, the one with the least estimated time, whole waves of DECODE_SLOTS blocks (a partly
+ * filled last wave still takes a wave) times a block's keys plus its fixed cost. Rounding to waves
+ * matters: at 64 sequences of 4096 keys, 4 splits make 5.2 waves (6 to wait for), 3 make 3.9.
+ */
 int decode_splits(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
-    const int tile = decode_tile_keys(p);
-    const int64_t tiles = std::max<int64_t>(1, (most_keys + tile - 1) / tile);
-    const int64_t per_split = (tiles + decode_split_bound(p, generation_count, most_keys) - 1) /
-                              decode_split_bound(p, generation_count, most_keys);
-    return (int)((tiles + per_split - 1) / per_split);
+    const int64_t tiles = decode_tiles(p, most_keys), blocks = decode_split_blocks(p, generation_count);
+    const int64_t bound = decode_split_bound(p, generation_count, most_keys);
+    int64_t best = 1, best_cost = INT64_MAX;
+    for (int64_t splits = 1; splits <= bound; splits++) {
+        const int64_t per_split = (tiles + splits - 1) / splits;
+        if ((tiles + per_split - 1) / per_split != splits) continue; /* that count is another's */
+        const int64_t waves = (splits * blocks + DECODE_SLOTS - 1) / DECODE_SLOTS;
+        const int64_t cost = waves * (per_split * decode_tile_keys(p) + DECODE_BLOCK_COST);
+        if (cost < best_cost) {
+            best = splits;
+            best_cost = cost;
+        }
+    }
+    return (int)best;
 }
 
 /*
@@ -709,12 +736,37 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
         if (lane == 0) total_s[hq] = sum;
     }
     __syncthreads();
-    for (int idx = tid; idx < heads * D; idx += DECODE_THREADS) {
-        const int hq = idx / D, i = idx - hq * D;
-        const float *p = first_part + hq * head_stride + i;
-        float value = 0.0f;
-        for (int s = 0; s < splits; s++) value += weight_s[hq][s] * __ldcg(p + s * (D + 2));
-        out[idx] = from_float<T>(value / total_s[hq]);
+    /* This thread's outputs tid + r DECODE_THREADS, each adding the splits in split order. The loads
+       of SPLIT_BATCH splits for all of them are issued before any is used: __ldcg's loads keep their
+       order, so loads and sums interleaved would wait on one L2 round trip per output and split
+       (a 33-split step spent most of its 24 us there). */
+    constexpr int R = MMA_HEADS * DP / DECODE_THREADS, SPLIT_BATCH = 4;
+    float value[R];
+#pragma unroll
+    for (int r = 0; r < R; r++) value[r] = 0.0f;
+    for (int s0 = 0; s0 < splits; s0 += SPLIT_BATCH) {
+        float x[SPLIT_BATCH][R];
+#pragma unroll
+        for (int j = 0; j < SPLIT_BATCH; j++) {
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const int idx = tid + r * DECODE_THREADS, hq = idx / D, i = idx - hq * D;
+                x[j][r] = s0 + j < splits && idx < heads * D ? __ldcg(first_part + hq * head_stride + (s0 + j) * (D + 2) + i) : 0.0f;
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < SPLIT_BATCH; j++) {
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                const int idx = tid + r * DECODE_THREADS;
+                if (s0 + j < splits && idx < heads * D) value[r] += weight_s[idx / D][s0 + j] * x[j][r];
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; r++) {
+        const int idx = tid + r * DECODE_THREADS;
+        if (idx < heads * D) out[idx] = from_float<T>(value[r] / total_s[idx / D]);
     }
 }
 

@@ -124,13 +124,13 @@ __device__ __forceinline__ void turn_pass(int wg) {
 
 /*
  * A wgmma shared-memory descriptor for a tile in the 128-byte swizzle (1024-byte aligned atoms of 8
- * rows of 128 bytes): start address, leading and stride byte offsets (both 1024: 8 rows on; for
- * K-major operands the leading offset is unused, and N-major V is read 64 features at a time, so
- * its offset between 64-feature blocks is never used), swizzle mode 1 (128 bytes) in bits 62-63.
+ * rows of 128 bytes): start address; leading byte offset, which K-major operands do not use and
+ * which for N-major V is the distance between its 64-feature boxes; stride byte offset 1024 (8 rows
+ * on); swizzle mode 1 (128 bytes) in bits 62-63.
  */
-__device__ __forceinline__ uint64_t smem_desc(const void *p) {
-    return (uint64_t)((smem_address(p) & 0x3FFFF) >> 4) | (uint64_t)(1024 >> 4) << 16 | (uint64_t)(1024 >> 4) << 32 |
-           (uint64_t)1 << 62;
+__device__ __forceinline__ uint64_t smem_desc(const void *p, uint32_t leading_bytes = 1024) {
+    return (uint64_t)((smem_address(p) & 0x3FFFF) >> 4) | (uint64_t)(leading_bytes >> 4) << 16 |
+           (uint64_t)(1024 >> 4) << 32 | (uint64_t)1 << 62;
 }
 
 /* 2^x by the multi-function unit (MUFU.EX2), subnormal results flushed to zero. */
@@ -188,6 +188,24 @@ __device__ __forceinline__ void wgmma_rs_n64(float (&d)[32], const uint32_t (&a)
     }
 }
 
+/* d[B, B + 64) (64 x 128) += A B: A 64 x 16 in registers, B 16 x 128 in shared memory, N-major, two boxes
+   of 64 features the descriptor's leading offset apart. */
+template <typename T, int B, int N>
+__device__ __forceinline__ void wgmma_rs_n128(float (&d)[N], const uint32_t (&a)[4], uint64_t b) {
+    static_assert(B + 64 <= N, "the accumulators lie inside d");
+    if constexpr (std::is_same_v<T, __half>) {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    } else {
+        asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+    }
+}
+
 /* wgmma S = Q K^T of one key tile, N = BN. */
 template <typename T, int BN>
 __device__ __forceinline__ void wgmma_qk(float (&s)[BN / 2], uint64_t a, uint64_t b, int accumulate) {
@@ -203,6 +221,14 @@ struct work_item {
     seq_meta sq;
     int32_t first_pos, key_end;
 };
+/*
+ * The block's k-th work item: rounds of gridDim.x items, walked forwards in even rounds and backwards
+ * in odd ones. Items come longest first, so a block that took a round's longer items takes the next
+ * round's shorter ones; a plain round robin gave block 0 the longest item of every round.
+ */
+__device__ __forceinline__ int item_of_block(int k) {
+    return k * gridDim.x + ((k & 1) ? gridDim.x - 1 - blockIdx.x : blockIdx.x);
+}
 template <int BN> __device__ __forceinline__ work_item item_at(const step_args &a, const context_tile *tiles, int w) {
     work_item it;
     const context_tile tile = tiles[w / a.num_heads];
@@ -220,12 +246,9 @@ template <int BN> __device__ __forceinline__ work_item item_at(const step_args &
 #endif
 
 /*
- * Persistent: grid min(items, multiprocessors) blocks (one fits a multiprocessor), block b taking work
- * items b, b + gridDim.x, ... of the items = num_heads * tile_count (item_at); tiles[i] names the
- * sequence and first token of BM queries. The static round robin balances because items come in
- * decreasing work (tiles longest first, the heads of a tile alike): in each round a block's item is
- * no shorter than the next block's and no longer than the previous round's last, so the rounds'
- * differences telescope and two blocks' totals differ by at most the longest item.
+ * Persistent: grid min(items, multiprocessors) blocks (one fits a multiprocessor), block b taking its
+ * share of the items = num_heads * tile_count (item_of_block, item_at); tiles[i] names the sequence
+ * and first token of BM queries.
  * q_map: q_rotated as [num_heads * num_tokens rows][D]; kv_map: kv_cache as
  * [batch * 2 * num_kv_heads * max_seq_len rows][D]; both in boxes of BOX features.
  */
@@ -274,7 +297,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         if (tid == 0) {
             int stage = 0;
             uint32_t phase = 0, q_phase = 0;
-            for (int w = blockIdx.x; w < items; w += gridDim.x) {
+            for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
                 const work_item it = item_at<BN>(a, tiles, w);
                 const int q_row = it.h * a.num_tokens + it.sq.token_start + it.t0;
                 const int k_row = ((it.b * 2) * a.num_kv_heads + it.g) * a.max_seq_len;
@@ -313,12 +336,9 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     int stage0 = 0;
     uint32_t phase0 = 0;
     /* The online softmax's state, as an item starts; set back after each item's store. */
-    float o[BOXES][32], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
+    float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}; /* O: box x at [32 x, 32 x + 32) */
 #pragma unroll
-    for (int x = 0; x < BOXES; x++) {
-#pragma unroll
-        for (int i = 0; i < 32; i++) o[x][i] = 0.0f;
-    }
+    for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
     float sc[BN / 2], correction[2];
     uint32_t pa[BN / 16][4];
     auto stage = [&](int n) { return (stage0 + n) % STAGES; };
@@ -394,10 +414,17 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             warpgroup_sync(1 + wg);
         }
         wgmma_fence();
+        /* 128 features of O a wgmma (two boxes of V, the descriptor's leading offset apart), or D = 64 in one. */
+        constexpr uint32_t box_bytes = KV_BOX * sizeof(T);
 #pragma unroll
         for (int kk = 0; kk < BN / 16; kk++) {
-#pragma unroll
-            for (int x = 0; x < BOXES; x++) wgmma_rs_n64<T>(o[x], pa[kk], smem_desc(v_s + (s * BOXES + x) * KV_BOX + kk * 16 * BOX));
+            const T *v = v_s + s * BOXES * KV_BOX + kk * 16 * BOX;
+            if constexpr (D == 64) {
+                wgmma_rs_n64<T>(o, pa[kk], smem_desc(v));
+            } else {
+                wgmma_rs_n128<T, 0>(o, pa[kk], smem_desc(v, box_bytes));
+                if constexpr (D == 256) wgmma_rs_n128<T, 64>(o, pa[kk], smem_desc(v + 2 * KV_BOX, box_bytes));
+            }
         }
         wgmma_commit();
     };
@@ -425,7 +452,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
      */
     if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
     uint32_t q_phase = 0;
-    for (int w = blockIdx.x; w < items; w += gridDim.x) {
+    for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
         const work_item it = item_at<BN>(a, tiles, w);
         wg_first = it.first_pos + wg * 64;
         const int32_t wg_last = it.first_pos + min(it.rows, wg * 64 + 64) - 1;
@@ -457,20 +484,15 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             fence_registers(sc);
             softmax(n);
             wgmma_wait<0>();
-#pragma unroll
-            for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+            fence_registers(o);
             release(n - 1);
 #pragma unroll
-            for (int x = 0; x < BOXES; x++) {
-#pragma unroll
-                for (int i = 0; i < 32; i++) o[x][i] *= correction[(i / 2) & 1];
-            }
+            for (int i = 0; i < D / 2; i++) o[i] *= correction[(i / 2) & 1];
             pack_p();
         }
         issue_pv(my_tiles - 1);
         wgmma_wait<0>();
-#pragma unroll
-        for (int x = 0; x < BOXES; x++) fence_registers(o[x]);
+        fence_registers(o);
         release(my_tiles - 1);
         for (int n = my_tiles; n < it.key_tiles; n++) {
             turn_wait(wg);
@@ -495,15 +517,12 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
 #pragma unroll
                 for (int nb = 0; nb < 8; nb++) {
                     *reinterpret_cast<uint32_t *>(out + x * BOX + nb * 8) =
-                        pack2<T>(o[x][nb * 4 + 2 * r] * inverse[r], o[x][nb * 4 + 2 * r + 1] * inverse[r]);
+                        pack2<T>(o[32 * x + nb * 4 + 2 * r] * inverse[r], o[32 * x + nb * 4 + 2 * r + 1] * inverse[r]);
                 }
             }
         }
 #pragma unroll
-        for (int x = 0; x < BOXES; x++) {
-#pragma unroll
-            for (int i = 0; i < 32; i++) o[x][i] = 0.0f;
-        }
+        for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
         row_max[0] = row_max[1] = -INFINITY;
         row_sum[0] = row_sum[1] = 0.0f;
         stage0 += it.key_tiles;
