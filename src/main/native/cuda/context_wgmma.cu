@@ -2,17 +2,21 @@
  * The context phase on Hopper (sm_90a), float16 and bfloat16, head sizes 64, 128 and 256: a
  * flash-attention kernel on warpgroup MMA (wgmma) with tiles loaded by the Tensor Memory Accelerator.
  *
- * A block of 3 warpgroups takes BM = 128 query tokens of one sequence and one query head. Warpgroup
- * 0 is the producer: one thread issues the TMA loads of the Q tile, then of each key tile's K and V
- * into STAGES shared-memory buffers, each signalled by an mbarrier with the bytes it expects; the
- * consumers release a buffer on the `empty` barrier when they are done with it. Warpgroups 1 and 2
- * each compute 64 query rows: S = Q K^T by wgmma from shared memory, the online softmax on S in
- * registers (base 2, one FFMA and one ex2 a weight), then O += P V with P from registers. Within a
- * warpgroup, S of tile n is computed while P V of tile n - 1 still runs; between the two, named
- * barriers take turns at issuing Q K^T, so that one warpgroup's softmax overlaps the other's GEMMs
- * (FlashAttention-3's intra-warpgroup overlap and ping-pong). The causal mask is applied only on
- * tiles that reach past a row's position. Heads run fastest in the grid, so the query heads of a KV
- * group run together and share K and V through L2.
+ * The kernel is persistent: one block of 3 warpgroups per multiprocessor (at most), each looping over
+ * work items of BM = 128 query tokens of one sequence and one query head. Warpgroup 0 is the
+ * producer: one thread issues the TMA loads of an item's Q tile, then of each key tile's K and V into
+ * STAGES shared-memory buffers, each signalled by an mbarrier with the bytes it expects; the
+ * consumers release a buffer on the `empty` barrier when they are done with it, and Q on `q_empty`
+ * once their last Q K^T of the item is done, so that the next item's Q and first key tiles load
+ * while they finish the current one's softmax, P V and stores (the stages and phases run on from item
+ * to item). Warpgroups 1 and 2 each compute 64 query rows: S = Q K^T by wgmma from shared memory,
+ * the online softmax on S in registers (base 2, one FFMA and one ex2 a weight), then O += P V with P
+ * from registers. Within a warpgroup, S of tile n is computed while P V of tile n - 1 still runs;
+ * between the two, named barriers take turns at issuing Q K^T, so that one warpgroup's softmax
+ * overlaps the other's GEMMs (FlashAttention-3's intra-warpgroup overlap, ping-pong and persistent
+ * blocks). The causal mask is applied only on tiles that reach past a row's position. Heads run
+ * fastest among the items, so the query heads of a KV group run together and share K and V through
+ * L2.
  *
  * Shared-memory tiles are TMA boxes of 64 features (128 bytes a row) in the 128-byte swizzle, the
  * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
@@ -208,17 +212,50 @@ __device__ __forceinline__ void wgmma_qk(float (&s)[BN / 2], uint64_t a, uint64_
     if constexpr (BN == 128) wgmma_ss_n128<T>(s, a, b, accumulate);
     else wgmma_ss_n64<T>(s, a, b, accumulate);
 }
+/*
+ * Work item w: query head w % num_heads of tile w / num_heads, heads fastest so that the query heads
+ * of a KV group run together and share K and V through L2. Producer and consumers derive it alike.
+ */
+struct work_item {
+    int h, g, b, t0, rows, key_tiles;
+    seq_meta sq;
+    int32_t first_pos, key_end;
+};
+/*
+ * The block's k-th work item: rounds of gridDim.x items, walked forwards in even rounds and backwards
+ * in odd ones. Items come longest first, so a block that took a round's longer items takes the next
+ * round's shorter ones; a plain round robin gave block 0 the longest item of every round.
+ */
+__device__ __forceinline__ int item_of_block(int k) {
+    return k * gridDim.x + ((k & 1) ? gridDim.x - 1 - blockIdx.x : blockIdx.x);
+}
+template <int BN> __device__ __forceinline__ work_item item_at(const step_args &a, const context_tile *tiles, int w) {
+    work_item it;
+    const context_tile tile = tiles[w / a.num_heads];
+    it.h = w % a.num_heads;
+    it.g = it.h / a.group;
+    it.b = tile.sequence;
+    it.t0 = tile.first_token;
+    it.sq = a.sequences[it.b];
+    it.rows = min(BM, it.sq.input_length - it.t0);
+    it.first_pos = it.sq.past_length + it.t0;
+    it.key_end = it.sq.past_length + it.sq.input_length;
+    it.key_tiles = (it.first_pos + it.rows - 1) / BN + 1; /* tile n holds positions [n BN, (n + 1) BN) */
+    return it;
+}
 #endif
 
 /*
- * grid: (num_heads, tiles); tiles[y] names the sequence and first token of the block's BM queries.
+ * Persistent: grid min(items, multiprocessors) blocks (one fits a multiprocessor), block b taking its
+ * share of the items = num_heads * tile_count (item_of_block, item_at); tiles[i] names the sequence
+ * and first token of BM queries.
  * q_map: q_rotated as [num_heads * num_tokens rows][D]; kv_map: kv_cache as
  * [batch * 2 * num_kv_heads * max_seq_len rows][D]; both in boxes of BOX features.
  */
 template <typename T, int D>
 __global__ void __launch_bounds__(THREADS, 1)
-context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const __grid_constant__ CUtensorMap q_map,
-                     const __grid_constant__ CUtensorMap kv_map) {
+context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items,
+                     const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap kv_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int BN = wgmma_config<D>::BN, STAGES = wgmma_config<D>::STAGES, BOXES = D / BOX;
     constexpr int Q_BOX = BM * BOX, KV_BOX = BN * BOX; /* elements of one box */
@@ -226,19 +263,14 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     T *q_s = reinterpret_cast<T *>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~(uintptr_t)1023); /* [BOXES][BM][BOX] */
     T *k_s = q_s + BOXES * Q_BOX;              /* [STAGES][BOXES][BN][BOX] */
     T *v_s = k_s + STAGES * BOXES * KV_BOX;    /* [STAGES][BOXES][BN][BOX] */
-    __shared__ uint64_t q_full, k_full[STAGES], v_full[STAGES], empty[STAGES];
+    __shared__ uint64_t q_full, q_empty, k_full[STAGES], v_full[STAGES], empty[STAGES];
 
-    const context_tile tile = tiles[blockIdx.y];
-    const int h = blockIdx.x, g = h / a.group, b = tile.sequence, t0 = tile.first_token;
-    const seq_meta sq = a.sequences[b];
-    const int rows = min(BM, sq.input_length - t0);
-    const int32_t first_pos = sq.past_length + t0, key_end = sq.past_length + sq.input_length;
-    const int key_tiles = (first_pos + rows - 1) / BN + 1; /* tile n holds positions [n BN, (n + 1) BN) */
     /* Read through a shuffle so that the compiler knows it is warp-uniform and keeps wgmma unserialised. */
     const int warpgroup = __shfl_sync(0xffffffffu, (int)threadIdx.x / 128, 0), tid = threadIdx.x % 128;
 
     if (threadIdx.x == 0) {
         mbar_init(&q_full, 1);
+        mbar_init(&q_empty, 8); /* one arrival per consumer warp */
         for (int s = 0; s < STAGES; s++) {
             mbar_init(&k_full[s], 1);
             mbar_init(&v_full[s], 1);
@@ -248,24 +280,47 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     }
     __syncthreads();
 
+    /*
+     * The pipeline runs on across the block's items, never reset: the i-th key tile the block loads
+     * goes to stage i % STAGES, phase i / STAGES of its k_full, v_full and empty, and the k-th item's
+     * Q is phase k of q_full and q_empty. Producer and consumers walk the same items and count alike.
+     * The producer waits for the previous phase of a buffer's `empty` with the opposite parity; on a
+     * fresh mbarrier parity 1 names the phase before the first, complete, so the first round passes.
+     * Every consumer warp waits for every phase of k_full, v_full and q_full in turn (warpgroup 1 also
+     * for the diagonal tiles it passes over), so that a parity always names the phase meant and not
+     * the one two before, and it arrives on `empty` (q_empty) only after that load has landed, so that
+     * its arrival cannot count towards the buffer's previous phase: a passed-over tile released early
+     * could complete that phase while warpgroup 2 still reads the stage, with 2 stages.
+     */
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(PRODUCER_REGISTERS));
         if (tid == 0) {
-            const int q_row = h * a.num_tokens + sq.token_start + t0;
-            const int k_row = ((b * 2) * a.num_kv_heads + g) * a.max_seq_len;
-            const int v_row = ((b * 2 + 1) * a.num_kv_heads + g) * a.max_seq_len;
-            mbar_expect_tx(&q_full, BM * D * sizeof(T));
+            int stage = 0;
+            uint32_t phase = 0, q_phase = 0;
+            for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
+                const work_item it = item_at<BN>(a, tiles, w);
+                const int q_row = it.h * a.num_tokens + it.sq.token_start + it.t0;
+                const int k_row = ((it.b * 2) * a.num_kv_heads + it.g) * a.max_seq_len;
+                const int v_row = ((it.b * 2 + 1) * a.num_kv_heads + it.g) * a.max_seq_len;
+                mbar_wait(&q_empty, q_phase ^ 1); /* the previous item's last Q K^T is done */
+                q_phase ^= 1;
+                mbar_expect_tx(&q_full, BM * D * sizeof(T));
 #pragma unroll
-            for (int x = 0; x < BOXES; x++) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, q_row);
-            for (int n = 0; n < key_tiles; n++) {
-                const int s = n % STAGES;
-                if (n >= STAGES) mbar_wait(&empty[s], (n / STAGES - 1) & 1);
-                mbar_expect_tx(&k_full[s], BN * D * sizeof(T));
+                for (int x = 0; x < BOXES; x++) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, q_row);
+                for (int n = 0; n < it.key_tiles; n++) {
+                    const int s = stage;
+                    mbar_wait(&empty[s], phase ^ 1);
+                    mbar_expect_tx(&k_full[s], BN * D * sizeof(T));
 #pragma unroll
-                for (int x = 0; x < BOXES; x++) tma_load(k_s + (s * BOXES + x) * KV_BOX, &kv_map, &k_full[s], x * BOX, k_row + n * BN);
-                mbar_expect_tx(&v_full[s], BN * D * sizeof(T));
+                    for (int x = 0; x < BOXES; x++) tma_load(k_s + (s * BOXES + x) * KV_BOX, &kv_map, &k_full[s], x * BOX, k_row + n * BN);
+                    mbar_expect_tx(&v_full[s], BN * D * sizeof(T));
 #pragma unroll
-                for (int x = 0; x < BOXES; x++) tma_load(v_s + (s * BOXES + x) * KV_BOX, &kv_map, &v_full[s], x * BOX, v_row + n * BN);
+                    for (int x = 0; x < BOXES; x++) tma_load(v_s + (s * BOXES + x) * KV_BOX, &kv_map, &v_full[s], x * BOX, v_row + n * BN);
+                    if (++stage == STAGES) {
+                        stage = 0;
+                        phase ^= 1;
+                    }
+                }
             }
         }
         return;
@@ -273,24 +328,24 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
 
     asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(CONSUMER_REGISTERS));
     const int wg = warpgroup - 1, warp = tid / 32, lane = tid % 32;
-    const int32_t wg_first = first_pos + wg * 64, wg_last = first_pos + min(rows, wg * 64 + 64) - 1;
-    const int32_t pos0 = wg_first + warp * 16 + lane / 4, pos1 = pos0 + 8; /* this thread's two query rows */
     const float scale = a.scale * LOG2E;
-    float o[D / 2]; /* O's accumulators, box x of 64 features at [32 x, 32 x + 32) */
+    const T *q_wg = q_s + wg * 64 * BOX;
+    /* Of the current item: this warpgroup's first position, this thread's two query rows, the sequence's end. */
+    int32_t wg_first, pos0, pos1, key_end;
+    /* The pipeline position (stage, phase) of the current item's key tile 0. */
+    int stage0 = 0;
+    uint32_t phase0 = 0;
+    /* The online softmax's state, as an item starts; set back after each item's store. */
+    float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}; /* O: box x at [32 x, 32 x + 32) */
 #pragma unroll
     for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
-    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f};
-    const T *q_wg = q_s + wg * 64 * BOX;
-    mbar_wait(&q_full, 0);
-    if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
-
-    /* Tiles [0, my_tiles) hold keys this warpgroup's rows see; later ones (on the diagonal) are passed over. */
-    const int my_tiles = min(key_tiles, wg_last / BN + 1);
     float sc[BN / 2], correction[2];
     uint32_t pa[BN / 16][4];
+    auto stage = [&](int n) { return (stage0 + n) % STAGES; };
+    auto parity = [&](int n) { return (phase0 ^ (uint32_t)((stage0 + n) / STAGES)) & 1; };
     auto issue_qk = [&](int n) {
-        const int s = n % STAGES;
-        mbar_wait(&k_full[s], (n / STAGES) & 1);
+        const int s = stage(n);
+        mbar_wait(&k_full[s], parity(n));
         turn_wait(wg);
         wgmma_fence();
 #pragma unroll
@@ -346,8 +401,8 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         }
     };
     auto issue_pv = [&](int n) {
-        const int s = n % STAGES;
-        mbar_wait(&v_full[s], (n / STAGES) & 1);
+        const int s = stage(n);
+        mbar_wait(&v_full[s], parity(n));
         if (n * BN + BN > key_end) {
             /* Rows past the sequence's last key: zero in every box (whole 128-byte rows, so the swizzle does not matter). */
             const int first_zero = key_end - n * BN;
@@ -375,59 +430,106 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     };
     auto release = [&](int n) {
         __syncwarp();
-        if (lane == 0) mbar_arrive(&empty[n % STAGES]);
+        if (lane == 0) mbar_arrive(&empty[stage(n)]);
+    };
+    /* Frees Q once this warp's last Q K^T of the item is done, so that the next item's Q loads during the rest. */
+    auto release_q = [&] {
+        __syncwarp();
+        if (lane == 0) mbar_arrive(&q_empty);
     };
 
-    /* S of tile n is computed while P V of tile n - 1 runs, then its softmax while that finishes. */
-    issue_qk(0);
-    turn_pass(wg);
-    wgmma_wait<0>();
-    fence_registers(sc);
-    softmax(0);
-    pack_p();
-    for (int n = 1; n < my_tiles; n++) {
-        issue_qk(n);
-        issue_pv(n - 1);
+    /*
+     * Turns at Q K^T: warpgroup 1 waits on barrier 3 and then arrives on 4, warpgroup 2 waits on 4 and
+     * then arrives on 3, one turn per key tile of every item (warpgroup 1 also on those it passes over,
+     * so both take key_tiles turns an item). Warpgroup 2's arrival on 3 before its first item opens
+     * the chain and warpgroup 1's wait on 3 after its last item closes it, so over the block each
+     * barrier sees as many arrivals as waits, 3, 4, 3, 4, ... across items: warpgroup 1 starts an
+     * item on warpgroup 2's hand-over after that warpgroup's last Q K^T of the previous item. No
+     * warpgroup arrives twice on a barrier before the other has waited there, since each arrival but
+     * the first follows the arriver's wait on the other barrier, which needed the other warpgroup's
+     * arrival there, made after its own wait on this one. Neither end is per item: warpgroup 2 would
+     * then arrive on 3 at an item's start right after its last hand-over of the previous item.
+     */
+    if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
+    uint32_t q_phase = 0;
+    for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
+        const work_item it = item_at<BN>(a, tiles, w);
+        wg_first = it.first_pos + wg * 64;
+        const int32_t wg_last = it.first_pos + min(it.rows, wg * 64 + 64) - 1;
+        pos0 = wg_first + warp * 16 + lane / 4; /* this thread's two query rows */
+        pos1 = pos0 + 8;
+        key_end = it.key_end;
+        /*
+         * Tiles [0, my_tiles) hold keys this warpgroup's rows see; later ones (on the diagonal) are
+         * passed over. Warpgroup 2's last row is the item's, so it takes all key_tiles.
+         */
+        const int my_tiles = min(it.key_tiles, wg_last / BN + 1);
+        mbar_wait(&q_full, q_phase);
+        q_phase ^= 1;
+
+        /* S of tile n is computed while P V of tile n - 1 runs, then its softmax while that finishes. */
+        issue_qk(0);
         turn_pass(wg);
-        wgmma_wait<1>();
+        wgmma_wait<0>();
+        if (my_tiles == 1) release_q();
         fence_registers(sc);
-        softmax(n);
+        softmax(0);
+        pack_p();
+        for (int n = 1; n < my_tiles; n++) {
+            issue_qk(n);
+            issue_pv(n - 1);
+            turn_pass(wg);
+            wgmma_wait<1>(); /* Q K^T of tile n is done, P V of tile n - 1 may still run */
+            if (n == my_tiles - 1) release_q();
+            fence_registers(sc);
+            softmax(n);
+            wgmma_wait<0>();
+            fence_registers(o);
+            release(n - 1);
+#pragma unroll
+            for (int i = 0; i < D / 2; i++) o[i] *= correction[(i / 2) & 1];
+            pack_p();
+        }
+        issue_pv(my_tiles - 1);
         wgmma_wait<0>();
         fence_registers(o);
-        release(n - 1);
-#pragma unroll
-        for (int i = 0; i < D / 2; i++) o[i] *= correction[(i / 2) & 1];
-        pack_p();
-    }
-    issue_pv(my_tiles - 1);
-    wgmma_wait<0>();
-    fence_registers(o);
-    release(my_tiles - 1);
-    for (int n = my_tiles; n < key_tiles; n++) {
-        turn_wait(wg);
-        turn_pass(wg);
-        release(n);
-    }
-    if (wg == 0) turn_wait(wg); /* warpgroup 2's last hand-over */
+        release(my_tiles - 1);
+        for (int n = my_tiles; n < it.key_tiles; n++) {
+            turn_wait(wg);
+            turn_pass(wg);
+            /* Unused, but waited for: see the pipeline's invariant. */
+            mbar_wait(&k_full[stage(n)], parity(n));
+            mbar_wait(&v_full[stage(n)], parity(n));
+            release(n);
+        }
 
-    /* Normalise and store this thread's two rows, 4 bytes at a time. */
-    float inverse[2];
-    row_inverses(row_sum, inverse);
-    T *context = static_cast<T *>(a.context);
+        /* Normalise and store this thread's two rows, 4 bytes at a time, while the next item loads. */
+        float inverse[2];
+        row_inverses(row_sum, inverse);
+        T *context = static_cast<T *>(a.context);
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        const int row = wg * 64 + warp * 16 + lane / 4 + r * 8;
-        if (row >= rows) continue;
-        T *out = context + ((int64_t)(sq.token_start + t0 + row) * a.num_heads + h) * D + (lane % 4) * 2;
+        for (int r = 0; r < 2; r++) {
+            const int row = wg * 64 + warp * 16 + lane / 4 + r * 8;
+            if (row >= it.rows) continue;
+            T *out = context + ((int64_t)(it.sq.token_start + it.t0 + row) * a.num_heads + it.h) * D + (lane % 4) * 2;
 #pragma unroll
-        for (int x = 0; x < BOXES; x++) {
+            for (int x = 0; x < BOXES; x++) {
 #pragma unroll
-            for (int nb = 0; nb < 8; nb++) {
-                *reinterpret_cast<uint32_t *>(out + x * BOX + nb * 8) =
-                    pack2<T>(o[32 * x + nb * 4 + 2 * r] * inverse[r], o[32 * x + nb * 4 + 2 * r + 1] * inverse[r]);
+                for (int nb = 0; nb < 8; nb++) {
+                    *reinterpret_cast<uint32_t *>(out + x * BOX + nb * 8) =
+                        pack2<T>(o[32 * x + nb * 4 + 2 * r] * inverse[r], o[32 * x + nb * 4 + 2 * r + 1] * inverse[r]);
+                }
             }
         }
+#pragma unroll
+        for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
+        row_max[0] = row_max[1] = -INFINITY;
+        row_sum[0] = row_sum[1] = 0.0f;
+        stage0 += it.key_tiles;
+        phase0 ^= (uint32_t)(stage0 / STAGES) & 1;
+        stage0 %= STAGES;
     }
+    if (wg == 0) turn_wait(wg); /* warpgroup 2's last hand-over */
 #endif
 }
 
@@ -462,13 +564,30 @@ int key_tile_rows(int D) {
     return D == 64 ? wgmma_config<64>::BN : D == 128 ? wgmma_config<128>::BN : wgmma_config<256>::BN;
 }
 
+/*
+ * The device's multiprocessors, asked once (0 if that fails: then one block an item). The grid's size
+ * only spreads the items, so a process driving devices of other sizes gets slower grids, not other results.
+ */
+int multiprocessors() {
+    static const int count = [] {
+        int device, n;
+        if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+            cudaGetLastError();
+            return 0;
+        }
+        return n;
+    }();
+    return count;
+}
+
 template <typename T, int D>
 cudaError_t launch(const step_args &a, const CUtensorMap &q_map, const CUtensorMap &kv_map, const context_tile *tiles,
                    int tile_count, cudaStream_t stream) {
     constexpr int bytes = shared_bytes<T, D>();
     cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (status != cudaSuccess) return status;
-    context_wgmma_kernel<T, D><<<dim3(a.num_heads, tile_count), THREADS, bytes, stream>>>(a, tiles, q_map, kv_map);
+    const int items = a.num_heads * tile_count, sms = multiprocessors();
+    context_wgmma_kernel<T, D><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(a, tiles, items, q_map, kv_map);
     return cudaGetLastError();
 }
 
@@ -492,7 +611,8 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
     /* The tensor maps' row coordinates are 32-bit, with a key tile's worth of room past the end. */
     const int64_t cache_rows = (int64_t)batch_size * 2 * a.num_kv_heads * a.max_seq_len;
     if (cache_rows + key_tile_rows(a.head_size) > INT32_MAX || (int64_t)a.num_heads * a.num_tokens + BM > INT32_MAX) return false;
-    if (a.num_tokens / BM + batch_size > 65535) return false; /* tiles in the grid's y */
+    /* Work items, an int even after a block's stride (at most the item count) past the last. */
+    if ((int64_t)a.num_heads * (a.num_tokens / BM + batch_size) > INT32_MAX / 2) return false;
     int device, major, minor;
     if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
         cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
