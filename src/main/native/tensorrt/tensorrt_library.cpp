@@ -310,21 +310,16 @@ int32_t tensorrt_builder(IBuilder **builder) {
     State &s = state();
     std::lock_guard<std::mutex> lock(s.mutex);
     if (s.builder == nullptr) {
-        /* TensorRT's builder dlopens its resource library by name; loaded first from libnvinfer's own
-           folder, it is found there without LD_LIBRARY_PATH. */
-        std::string folder = s.nvinfer_path.substr(0, s.nvinfer_path.rfind('/') + 1);
-        std::string resource = "libnvinfer_builder_resource.so." + std::to_string(s.version / 10000) + "." +
-                               std::to_string(s.version / 100 % 100) + "." + std::to_string(s.version % 100);
-        struct stat info{};
-        if (!folder.empty() && stat((folder + resource).c_str(), &info) == 0) {
-            dlopen((folder + resource).c_str(), RTLD_NOW | RTLD_GLOBAL);
-        }
         s.builder = static_cast<IBuilder *>(s.create_builder(&s.logger, NV_TENSORRT_VERSION));
         if (s.builder == nullptr) {
+            /* The builder dlopens its resource library by name, and that library's soname is not its file
+               name, so loading it first from libnvinfer's folder does not help: only the search path does. */
             return trtllm4j_fail(TRTLLM4J_UNSUPPORTED,
-                                 "TensorRT: createInferBuilder failed (it needs %s, in %s or on LD_LIBRARY_PATH=%s): %s",
-                                 resource.c_str(), folder.empty() ? "libnvinfer's folder" : folder.c_str(),
-                                 env("LD_LIBRARY_PATH").c_str(), tensorrt_errors().c_str());
+                                 "TensorRT: createInferBuilder failed: %s. TensorRT's builder loads "
+                                 "libnvinfer_builder_resource.so.%d.%d.%d through the system library path: "
+                                 "LD_LIBRARY_PATH (now '%s') must name its folder when the process starts",
+                                 tensorrt_errors().c_str(), s.version / 10000, s.version / 100 % 100, s.version % 100,
+                                 env("LD_LIBRARY_PATH").c_str());
         }
     }
     *builder = s.builder;
