@@ -34,23 +34,17 @@ enum {
 };
 /*
  * How the decode's split count is chosen (decode_splits): waves of DECODE_SLOTS blocks, the 16-bit
- * kernel's 3 resident blocks on each of an H100's or H200's 132 multiprocessors, and a block's fixed
- * cost (its queries, its pipeline's first loads, its partial results) as DECODE_BLOCK_COST keys.
- * Constants, not the device's SM count: the split count decides the result's last bits, which must
- * not depend on the GPU (nor differ between this backend and the TensorRT plugin). These and
- * DECODE_STAGES can be overridden at build time (-D) to compare variants.
+ * kernel's 2 resident blocks (3 buffer stages) on each of an H100's or H200's 132 multiprocessors,
+ * and a block's fixed cost (its queries, its pipeline's first loads, its partial results) as
+ * DECODE_BLOCK_COST keys. Constants, not the device's: the split count decides the result's last
+ * bits, which must not depend on the GPU (nor differ between this backend and the TensorRT plugin).
+ * Both can be overridden at build time (-D) to compare variants.
  */
 #ifndef DECODE_SLOTS
-#define DECODE_SLOTS 396
+#define DECODE_SLOTS 264
 #endif
 #ifndef DECODE_BLOCK_COST
 #define DECODE_BLOCK_COST 128
-#endif
-#ifndef DECODE_STAGES
-/* Buffers of each warp of the 16-bit decode: 1 chunk in flight while it computes on the other, 3
-   blocks a multiprocessor. Measured on an H200: 3 stages (2 blocks) no faster, 4 (1 block) slower,
-   and asking L2 for 1 to 4 chunks further ahead (prefetch.global.L2) slower too. */
-#define DECODE_STAGES 2
 #endif
 
 int64_t aligned(int64_t bytes) {
@@ -424,7 +418,7 @@ decode_split_kernel(const step_args a, const int32_t *__restrict__ generation, i
 /*
  * The 16-bit decode on tensor cores. One block per (generation sequence, KV head, up to MMA_HEADS of
  * its query heads, split of the keys); each of its MMA_WARPS warps streams its own chunks of
- * CHUNK_KEYS keys (chunks warp, warp + MMA_WARPS, ... of the split) through DECODE_STAGES
+ * CHUNK_KEYS keys (chunks warp, warp + MMA_WARPS, ... of the split) through STAGES
  * shared-memory buffers of its own with cp.async, so the main loop has no block-wide barrier.
  * The keys are the M side of both products, the query heads the N side (padded to 8), so a warp
  * computes S^T = K Q^T (m16n8k16, K from ldmatrix, Q^T in registers for the whole split) and
@@ -444,12 +438,13 @@ __device__ __forceinline__ uint32_t transpose8x8(uint32_t x) {
     return y;
 }
 
-/* Shared memory of the 16-bit decode at padded head size DP (a multiple of 32, as the context kernel pads). */
-template <int DP> struct decode_mma_shape {
+/* Shared memory of the 16-bit decode at padded head size DP (a multiple of 32, as the context kernel
+   pads) with STAGES buffers a warp. */
+template <int DP, int STAGES> struct decode_mma_shape {
     static constexpr int KS = DP / 16;                  /* k-steps of Q K^T, m-tiles of P V */
     static constexpr int LDP = DP / 8 + 1;               /* 16-byte pieces a row, one more so that ldmatrix's 8 rows hit distinct banks */
     static constexpr int CHUNK = CHUNK_KEYS * LDP;       /* pieces of one chunk of K (or V) */
-    static constexpr int WARP = DECODE_STAGES * 2 * CHUNK; /* pieces of one warp's buffers */
+    static constexpr int WARP = STAGES * 2 * CHUNK;      /* pieces of one warp's buffers */
     static constexpr size_t tile_bytes = (size_t)MMA_WARPS * WARP * 16;
     static_assert((DP / 8) % 2 == 0, "rows of an odd number of 16-byte pieces");
     static_assert(2 * CHUNK * 16 >= MMA_HEADS * DP * 4, "the queries are staged in one buffer of K and V");
@@ -461,11 +456,11 @@ template <int DP> struct decode_mma_shape {
     static constexpr int min_blocks = DP >= 64 && DP <= 128 && 3 * (tile_bytes + 2048) <= 228 * 1024 ? 3 : 2;
 };
 
-template <typename T, int DP>
-__global__ void __launch_bounds__(DECODE_THREADS, decode_mma_shape<DP>::min_blocks)
+template <typename T, int DP, int STAGES>
+__global__ void __launch_bounds__(DECODE_THREADS, decode_mma_shape<DP, STAGES>::min_blocks)
 decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int splits, float *__restrict__ partials,
                   int32_t *__restrict__ counters) {
-    using shape = decode_mma_shape<DP>;
+    using shape = decode_mma_shape<DP, STAGES>;
     constexpr int KS = shape::KS, LDP = shape::LDP;
     /* [warp][stage][K, V][CHUNK_KEYS][LDP]; before the main loop, warp 0's last buffer (which the first
        loads leave alone) holds the queries as floats [MMA_HEADS][DP]; after it, the buffers hold the
@@ -497,10 +492,10 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
     const int mine = chunks > warp ? (chunks - warp + MMA_WARPS - 1) / MMA_WARPS : 0; /* this warp's chunks */
 
     uint4 *warp_tiles = tiles_s + warp * shape::WARP;
-    /* Chunk i of this warp into buffer i % DECODE_STAGES, lanes along each row's pieces; keys past the
+    /* Chunk i of this warp into buffer i % STAGES, lanes along each row's pieces; keys past the
        split are zero-filled, so that P V adds exact zeros for them. */
     auto load_chunk = [&](int i) {
-        uint4 *k_s = warp_tiles + (i % DECODE_STAGES) * 2 * shape::CHUNK, *v_s = k_s + shape::CHUNK;
+        uint4 *k_s = warp_tiles + (i % STAGES) * 2 * shape::CHUNK, *v_s = k_s + shape::CHUNK;
         const int32_t first = begin + (warp + MMA_WARPS * i) * CHUNK_KEYS, first_pos = keys.at(first);
         /* The usual chunk: whole, consecutive positions, all in the cache. */
         const bool usual = first + CHUNK_KEYS <= end && (newest < first || newest >= first + CHUNK_KEYS) &&
@@ -526,13 +521,13 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
         }
     };
 #pragma unroll
-    for (int i = 0; i < DECODE_STAGES - 1; i++) {
+    for (int i = 0; i < STAGES - 1; i++) {
         if (i < mine) load_chunk(i);
         cp_async_commit();
     }
 
     /* The block's queries, rotated; heads past the block's and features past D are zero. */
-    float(*q_s)[DP] = reinterpret_cast<float(*)[DP]>(tiles_s + (DECODE_STAGES - 1) * 2 * shape::CHUNK);
+    float(*q_s)[DP] = reinterpret_cast<float(*)[DP]>(tiles_s + (STAGES - 1) * 2 * shape::CHUNK);
     for (int idx = tid; idx < MMA_HEADS * DP; idx += DECODE_THREADS) {
         const int hq = idx / DP, i = idx - hq * DP;
         float x = 0.0f;
@@ -558,7 +553,7 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
     __syncthreads(); /* the queries' buffer is free */
     /* Features [D, DP) of K stay zero in every buffer (cp.async never writes them), so they add nothing to Q K^T. */
     if (DP > D) {
-        for (int idx = lane; idx < DECODE_STAGES * CHUNK_KEYS * (DP / 8 - VR); idx += 32) {
+        for (int idx = lane; idx < STAGES * CHUNK_KEYS * (DP / 8 - VR); idx += 32) {
             const int per_stage = CHUNK_KEYS * (DP / 8 - VR), stage = idx / per_stage, rest = idx - stage * per_stage;
             const int row = rest / (DP / 8 - VR), piece = VR + rest % (DP / 8 - VR);
             warp_tiles[stage * 2 * shape::CHUNK + row * LDP + piece] = make_uint4(0, 0, 0, 0);
@@ -578,11 +573,11 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}; /* row_sum: this thread's keys only */
 
     for (int i = 0; i < mine; i++) {
-        cp_async_wait<DECODE_STAGES - 2>();
-        __syncwarp(); /* chunk i has landed for every lane; buffer (i - 1) % DECODE_STAGES is free */
-        if (i + DECODE_STAGES - 1 < mine) load_chunk(i + DECODE_STAGES - 1);
+        cp_async_wait<STAGES - 2>();
+        __syncwarp(); /* chunk i has landed for every lane; buffer (i - 1) % STAGES is free */
+        if (i + STAGES - 1 < mine) load_chunk(i + STAGES - 1);
         cp_async_commit();
-        uint4 *k_s = warp_tiles + (i % DECODE_STAGES) * 2 * shape::CHUNK;
+        uint4 *k_s = warp_tiles + (i % STAGES) * 2 * shape::CHUNK;
         const uint4 *v_s = k_s + shape::CHUNK;
         const int32_t base = begin + (warp + MMA_WARPS * i) * CHUNK_KEYS;
 
@@ -851,15 +846,36 @@ cudaError_t launch_decode_fp32(const step_args &a, const int32_t *generation, in
     return cudaGetLastError();
 }
 
+template <typename T, int DP, int STAGES>
+cudaError_t launch_decode_mma_stages(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
+                                     int32_t *counters, cudaStream_t stream) {
+    const size_t bytes = decode_mma_shape<DP, STAGES>::tile_bytes;
+    cudaError_t status = cudaFuncSetAttribute(decode_mma_kernel<T, DP, STAGES>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    if (status != cudaSuccess) return status;
+    const dim3 grid(splits, a.num_kv_heads * ((a.group + MMA_HEADS - 1) / MMA_HEADS), count);
+    decode_mma_kernel<T, DP, STAGES><<<grid, DECODE_THREADS, bytes, stream>>>(a, generation, splits, partials, counters);
+    return cudaGetLastError();
+}
+
+/*
+ * 3 buffers a warp (2 chunks in flight while it computes on the third) where two blocks of them fit
+ * a multiprocessor (sm_90's 228 KB at head sizes up to 128), else 2 (1 in flight; 2 or 3 blocks a
+ * multiprocessor). Measured on an H200 at B = 64: 3 stages (with splits chosen for 264 slots) 2%
+ * faster than 2 (3 blocks, 396 slots); 4 stages (1 block) and L2 prefetching slower. The stages
+ * change only the buffering, not the result.
+ */
 template <typename T, int DP>
 cudaError_t launch_decode_mma(const step_args &a, const int32_t *generation, int count, int splits, float *partials,
                               int32_t *counters, cudaStream_t stream) {
-    const size_t bytes = decode_mma_shape<DP>::tile_bytes;
-    cudaError_t status = cudaFuncSetAttribute(decode_mma_kernel<T, DP>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
-    if (status != cudaSuccess) return status;
-    const dim3 grid(splits, a.num_kv_heads * ((a.group + MMA_HEADS - 1) / MMA_HEADS), count);
-    decode_mma_kernel<T, DP><<<grid, DECODE_THREADS, bytes, stream>>>(a, generation, splits, partials, counters);
-    return cudaGetLastError();
+    int device = 0, shared = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerMultiprocessor, device) != cudaSuccess) {
+        return cudaGetLastError();
+    }
+    if (2 * (decode_mma_shape<DP, 3>::tile_bytes + 2048) <= (size_t)shared) {
+        return launch_decode_mma_stages<T, DP, 3>(a, generation, count, splits, partials, counters, stream);
+    }
+    return launch_decode_mma_stages<T, DP, 2>(a, generation, count, splits, partials, counters, stream);
 }
 
 /* Head sizes padded to a multiple of 32, as in the context kernel. */
