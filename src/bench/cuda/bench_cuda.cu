@@ -15,8 +15,9 @@
  * Each figure is the median of 50 timed runs after 10 warm-up runs.
  * loop: as a serving loop drives the ABI (GpuStepBenchmark does the same from Java): rounds of
  *          LOOP_DECODE_STEPS decode (B = 1 and 64) or LOOP_PREFILL_STEPS prefill steps enqueued back to
- *          back and one stream synchronisation, 3 warm-up and 15 timed rounds; per step, the median
- *          round's wall time and its host time in enqueue (until the last enqueue returns).
+ *          back and one stream synchronisation, 3 s of warm-up rounds and 5 s of timed ones, as the
+ *          JMH run; per step, the mean wall time and host time in enqueue (until the last enqueue
+ *          returns).
  */
 #include <dlfcn.h>
 
@@ -96,24 +97,29 @@ struct attention_case {
 
 enum { LOOP_DECODE_STEPS = 100, LOOP_PREFILL_STEPS = 10 };
 
-/* Per step, in rounds of `steps` enqueues and one synchronisation: the median round's wall and enqueue times (us). */
+/*
+ * Per step, in rounds of `steps` enqueues and one synchronisation, for as long as GpuStepBenchmark's
+ * JMH run takes (3 s of warm-up rounds, then 5 s of measured rounds): the mean wall and enqueue time
+ * a step over the measured rounds (us), as JMH's average time. A GPU under sustained load can lower
+ * its clocks, so the two sides run equally long.
+ */
 template <typename F> void loop_us(F enqueue, int steps, cudaStream_t stream, double *wall, double *host) {
     using clock = std::chrono::steady_clock;
-    std::vector<double> walls, hosts;
-    for (int round = 0; round < 18; round++) {
+    const auto round = [&](clock::duration *walled, clock::duration *hosted) {
         const auto start = clock::now();
         for (int i = 0; i < steps; i++) enqueue();
         const auto enqueued = clock::now();
         CHECK_CUDA(cudaStreamSynchronize(stream));
-        const auto done = clock::now();
-        if (round < 3) continue;
-        walls.push_back(std::chrono::duration<double, std::micro>(done - start).count() / steps);
-        hosts.push_back(std::chrono::duration<double, std::micro>(enqueued - start).count() / steps);
-    }
-    std::sort(walls.begin(), walls.end());
-    std::sort(hosts.begin(), hosts.end());
-    *wall = walls[walls.size() / 2];
-    *host = hosts[hosts.size() / 2];
+        *walled += clock::now() - start;
+        *hosted += enqueued - start;
+    };
+    clock::duration walled{}, hosted{};
+    for (const auto warm = clock::now(); clock::now() - warm < std::chrono::seconds(3);) round(&walled, &hosted);
+    walled = hosted = {};
+    long rounds = 0;
+    for (const auto measured = clock::now(); clock::now() - measured < std::chrono::seconds(5); rounds++) round(&walled, &hosted);
+    *wall = std::chrono::duration<double, std::micro>(walled).count() / ((double)rounds * steps);
+    *host = std::chrono::duration<double, std::micro>(hosted).count() / ((double)rounds * steps);
 }
 
 /* One step of the case timed with events (ms); with loop_steps > 0, also as a loop (see loop_us). */
@@ -208,7 +214,7 @@ int main(int argc, char **argv) {
     CHECK_CUDA(cudaStreamCreate(&stream));
 
     if (mode == "loop") {
-        std::printf("| steps back to back, from C | steps a round | us a step | host us in enqueue a step |\n"
+        std::printf("| steps back to back, from C | steps a round | us a step (mean) | host us in enqueue a step (mean) |\n"
                     "| --- | --- | --- | --- |\n");
         const struct {
             const char *name;
