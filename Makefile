@@ -19,7 +19,8 @@
 #   make image-context stage target/image/, the images' build context (Maven calls this itself)
 #   make gpu-bundle    stage target/gpu-bundle/: runtime, jar, backends and tests for a GPU host without Java
 #                  (TENSORRT_INCLUDE=... builds and bundles the tensorrt backend too; BENCH=1 the
-#                  benchmarks and JMH too, run there with its run-bench)
+#                  benchmarks and JMH too, run there with its run-bench; SLIM=1 one command's 64 MiB:
+#                  no Testcontainers, and make gpu-tools' programs, run there with its run-gpu-checks)
 #   make podman-debs   Debian's Podman as .deb files in target/podman-debs/, for scripts/gpu-host-engine.sh
 
 # A JDK 25 is required: take JAVA_HOME when it is one, else Temurin's in Debian's JVM folder.
@@ -238,8 +239,8 @@ run: build
 # The GPU host has no Java, Maven or network: this stages what its tests and the tool need there.
 # With TENSORRT_INCLUDE=..., the tensorrt backend and its plugin library are built first and travel
 # in the jar (TensorRT itself does not: the GPU host has its own, in TRTLLM4J_TENSORRT_LIBRARY).
-gpu-bundle: $(if $(TENSORRT_INCLUDE),native-tensorrt) build
-	MVN="$(MVN) -q" BENCH="$(BENCH)" scripts/gpu-bundle.sh
+gpu-bundle: $(if $(TENSORRT_INCLUDE),native-tensorrt) $(if $(SLIM),gpu-tools) build
+	MVN="$(MVN) -q" BENCH="$(BENCH)" SLIM="$(SLIM)" scripts/gpu-bundle.sh
 
 # A container engine for a GPU host without one or a network (see README, "GPU integration tests").
 podman-debs:

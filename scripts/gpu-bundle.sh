@@ -11,6 +11,11 @@
 #   run-bench    with BENCH=1 only: the benchmarks of src/bench/java (JMH, its jars in test-lib/), e.g.
 #                run-bench GpuStepBenchmark
 #
+# SLIM=1 (make gpu-bundle SLIM=1) fits one command's 64 MiB when the jar has no tensorrt backend
+# (about 61 MB with BENCH=1): test-lib/ without Testcontainers, so no run-gpu-it, and instead
+#   tools/, run-gpu-checks OUT    the C check and benchmarks of make gpu-tools (gpu_run.sh), run with
+#                                 the backends of the bundle's jar; their logs go to OUT
+#
 # On the GPU host, from the checkout's root (tests read jextract-config/ and README.md from there):
 #   target/gpu-bundle/run-tests        and        target/gpu-bundle/trtllm4j demo --backend cuda
 #   scripts/gpu-host-engine.sh DEBS target/gpu-bundle/run-gpu-it     (see README, "GPU containers")
@@ -21,6 +26,11 @@ MVN=${MVN:-mvn -B -q --no-transfer-progress}
 out=target/gpu-bundle
 # BENCH=1: the test classes with the benchmarks (JMH's harness generated at compile time), and JMH.
 profile=${BENCH:+-P bench}
+slim=${SLIM:-}
+if [ -n "$slim" ] && [ ! -x target/gpu-tools/gpu_run.sh ]; then
+  echo "error: SLIM=1 bundles target/gpu-tools/, which is missing: make gpu-tools (make gpu-bundle SLIM=1 does)" >&2
+  exit 1
+fi
 junit_version=$(sed -n 's:.*<junit.version>\(.*\)</junit.version>.*:\1:p' pom.xml)
 version=$(unzip -p target/trtllm4j.jar META-INF/MANIFEST.MF | sed -n 's/^Implementation-Version: *\([^[:space:]]*\).*/\1/p')
 [ -n "$version" ] || { echo "error: target/trtllm4j.jar's manifest names no Implementation-Version" >&2; exit 1; }
@@ -90,5 +100,36 @@ exec "$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -cp "$classes" 
 BENCH
   chmod +x "$out/run-bench"
 fi
-chmod +x "$out/trtllm4j" "$out/run-tests" "$out/run-gpu-it"
+if [ -n "$slim" ]; then
+  # AssertJ, the logger and JMH's jars stay: what the unit tests and the benchmarks load.
+  find "$out/test-lib" -name '*.jar' ! -name 'assertj-*' ! -name 'slf4j-*' ! -name 'jmh-*' ! -name 'jopt-simple-*' \
+    ! -name 'commons-math3-*' -delete
+  rm "$out/run-gpu-it"
+  mkdir "$out/tools"
+  cp target/gpu-tools/cuda_check target/gpu-tools/bench_cuda target/gpu-tools/bench_torch.py target/gpu-tools/gpu_run.sh "$out/tools/"
+  cat > "$out/run-gpu-checks" <<'CHECKS'
+#!/bin/sh
+# gpu_run.sh (the CUDA backend against the CPU backend, memcheck, the benchmarks beside PyTorch's) with
+# the backends of this bundle's jar, unpacked by python3 (which bench_torch.py needs anyway); logs to OUT.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: run-gpu-checks OUT}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cp "$here"/tools/* "$dir/"
+python3 - "$here/trtllm4j.jar" "$dir" <<'PY'
+import sys, zipfile
+jar = zipfile.ZipFile(sys.argv[1])
+for name in jar.namelist():
+    if name.endswith('.so'):
+        with open(sys.argv[2] + '/' + name.rsplit('/', 1)[1], 'wb') as f:
+            f.write(jar.read(name))
+PY
+"$dir/gpu_run.sh" "$dir" "$out"
+CHECKS
+  chmod +x "$out/run-gpu-checks"
+else
+  chmod +x "$out/run-gpu-it"
+fi
+chmod +x "$out/trtllm4j" "$out/run-tests"
 du -sh "$out"
