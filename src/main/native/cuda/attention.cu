@@ -94,7 +94,8 @@ int64_t decode_split_bound(const trtllm4j_params *p, int64_t generation_count, i
  * The splits a step uses: of the counts up to the bound that splitting the tiles evenly gives
  * exactly, the one with the least estimated time, whole waves of DECODE_SLOTS blocks (a partly
  * filled last wave still takes a wave) times a block's keys plus its fixed cost. Rounding to waves
- * matters: at 64 sequences of 4096 keys, 4 splits make 5.2 waves (6 to wait for), 3 make 3.9.
+ * matters: at 64 sequences of 4096 keys, 1 split is 1.9 waves (2 to wait for) of 4,160 keys a
+ * block, 2 splits 3.9 waves (4) of 2,112.
  */
 int decode_splits(const trtllm4j_params *p, int64_t generation_count, int64_t most_keys) {
     const int64_t tiles = decode_tiles(p, most_keys), blocks = decode_split_blocks(p, generation_count);
