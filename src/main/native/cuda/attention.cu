@@ -146,13 +146,28 @@ workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_st
 
 /* ---- the pre-pass: new K and V into the cache, rotated Q into the workspace ------------------------ */
 
+/* Threads of a pre-pass block at most, and pieces each loads at once. */
+enum { PREPARE_THREADS = 256, PREPARE_UNROLL = 4 };
+
 /*
  * For every token whose request type is in type_mask: rotates K and writes it and V to the cache;
- * for a context token of a 16-bit step, also rotates its query heads into q_rotated. Rounded to the
- * storage type once, as the cache holds them, so that every kernel reads what the CPU backend computes.
+ * for a context token of a 16-bit step, also rotates its query heads into q_rotated, where that is
+ * not NULL (without RoPE the wgmma kernel reads Q from qkv). Rounded to the storage type once, as the
+ * cache holds them, so that every kernel reads what the CPU backend computes.
+ * One block a token, as many threads as the step's widest token needs (run). The token's 16-byte
+ * pieces go through shared memory in chunks of PREPARE_UNROLL pieces a thread, each chunk's loads all
+ * issued before any is used (the kernel is bound by memory: with one load in flight a thread it ran
+ * at half the DRAM's rate), with the token's RoPE angles; a GPT-NeoX piece finds its partner there
+ * too, unless the chunk splits their head.
  */
 template <typename T>
-__global__ void prepare_kernel(const step_args a, int batch_size, int type_mask) {
+__global__ void __launch_bounds__(PREPARE_THREADS) prepare_kernel(const step_args a, int batch_size, int type_mask) {
+    extern __shared__ uint4 pieces_s[]; /* [blockDim.x * PREPARE_UNROLL] */
+    /*
+     * (cos, sin) of the token's pairs, pair p at (p % E) * (half / E) + p / E: the lanes of a warp take
+     * pieces E pairs apart, so that they read neighbouring entries, not one bank (rotary_dim <= 256).
+     */
+    __shared__ float2 angles_s[128];
     const int64_t token = blockIdx.x;
     int lo = 0, hi = batch_size - 1; /* the last sequence starting at or before token */
     while (lo < hi) {
@@ -167,60 +182,80 @@ __global__ void prepare_kernel(const step_args a, int batch_size, int type_mask)
     const int first_column = queries ? 0 : a.num_heads; /* column heads of qkv: Q, then K, then V */
     constexpr int E = vec_width<T>::value;              /* head sizes are multiples of 8: whole 16-byte pieces */
     const int D = a.head_size, pieces = D / E, half = a.rotary_dim / 2;
+    const int first = first_column * pieces, total = (a.num_heads + 2 * a.num_kv_heads) * pieces;
     const T *row = static_cast<const T *>(a.qkv) + qkv_offset(a, token, 0);
     T *cache = static_cast<T *>(a.kv_cache);
     /* The usual case, a table whose pairs of a piece are 16-byte aligned and contiguous: whole pieces of angles. */
     const float *table = sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin;
     const bool whole_pieces = a.rope != 0 && !sq.grows_base && half % E == 0 && ((uintptr_t)table & 15) == 0;
-    const float *angles = whole_pieces ? table + (int64_t)pos * half * 2 : nullptr; /* [half][cos, sin] at pos */
-    for (int idx = first_column * pieces + threadIdx.x; idx < (a.num_heads + 2 * a.num_kv_heads) * pieces; idx += blockDim.x) {
-        const int column = idx / pieces, i0 = (idx - column * pieces) * E;
-        const T *head = row + column * D;
-        uint4 piece = *reinterpret_cast<const uint4 *>(head + i0);
-        if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim && whole_pieces) {
-            T *x = reinterpret_cast<T *>(&piece);
-            float in[E], cs[2 * E];
+    if (whole_pieces) {
+        for (int i = threadIdx.x; i < half; i += blockDim.x) {
+            angles_s[(i % E) * (half / E) + i / E] = reinterpret_cast<const float2 *>(table)[(int64_t)pos * half + i];
+        }
+    }
+    const int chunk_pieces = blockDim.x * PREPARE_UNROLL;
+    for (int chunk = first; chunk < total; chunk += chunk_pieces) {
+        const int count = min(chunk_pieces, total - chunk);
+        if (chunk > first) __syncthreads(); /* the previous chunk's pieces are read */
 #pragma unroll
-            for (int e = 0; e < E; e++) in[e] = to_float(x[e]);
-            if (a.rope == 1) {
-                /* GPT-J: pairs (2p, 2p + 1) inside the piece, pairs i0 / 2 on. */
+        for (int u = 0; u < PREPARE_UNROLL; u++) {
+            const int k = u * blockDim.x + threadIdx.x;
+            if (k < count) pieces_s[k] = *reinterpret_cast<const uint4 *>(row + (int64_t)(chunk + k) * E);
+        }
+        __syncthreads();
+#pragma unroll 1
+        for (int u = 0; u < PREPARE_UNROLL; u++) {
+            const int k = u * blockDim.x + threadIdx.x;
+            if (k >= count) break;
+            const int idx = chunk + k, column = idx / pieces, i0 = (idx - column * pieces) * E;
+            const T *head = row + column * D;
+            uint4 piece = pieces_s[k];
+            if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim && whole_pieces) {
+                T *x = reinterpret_cast<T *>(&piece);
+                float in[E];
 #pragma unroll
-                for (int v = 0; v < E / 4; v++) *reinterpret_cast<float4 *>(cs + 4 * v) = reinterpret_cast<const float4 *>(angles + i0)[v];
+                for (int e = 0; e < E; e++) in[e] = to_float(x[e]);
+                if (a.rope == 1) {
+                    /* GPT-J: pairs (2p, 2p + 1) inside the piece, pairs i0 / 2 on. */
 #pragma unroll
-                for (int p = 0; p < E / 2; p++) {
-                    const float2 c = make_float2(cs[2 * p], cs[2 * p + 1]);
-                    x[2 * p] = from_float<T>(rope_rotate(in[2 * p], in[2 * p + 1], true, c));
-                    x[2 * p + 1] = from_float<T>(rope_rotate(in[2 * p + 1], in[2 * p], false, c));
+                    for (int p = 0; p < E / 2; p++) {
+                        const int pair = i0 / 2 + p;
+                        const float2 c = angles_s[(pair % E) * (half / E) + pair / E];
+                        x[2 * p] = from_float<T>(rope_rotate(in[2 * p], in[2 * p + 1], true, c));
+                        x[2 * p + 1] = from_float<T>(rope_rotate(in[2 * p + 1], in[2 * p], false, c));
+                    }
+                } else {
+                    /* GPT-NeoX: the partners are the piece half a rotary dimension away, pairs i0 mod half on. */
+                    const bool first_half = i0 < half;
+                    const int pair0 = first_half ? i0 : i0 - half;
+                    const int partner = idx + (first_half ? half : -half) / E - chunk;
+                    const uint4 other = partner >= 0 && partner < count
+                                            ? pieces_s[partner]
+                                            : *reinterpret_cast<const uint4 *>(head + (first_half ? i0 + half : i0 - half));
+                    const T *y = reinterpret_cast<const T *>(&other);
+#pragma unroll
+                    for (int e = 0; e < E; e++) {
+                        x[e] = from_float<T>(rope_rotate(in[e], to_float(y[e]), first_half, angles_s[e * (half / E) + pair0 / E]));
+                    }
                 }
-            } else {
-                /* GPT-NeoX: the partners are the piece half a rotary dimension away, pairs i0 mod half on. */
-                const bool first = i0 < half;
-                const int pair0 = first ? i0 : i0 - half;
-                uint4 other = *reinterpret_cast<const uint4 *>(head + (first ? i0 + half : i0 - half));
-                const T *y = reinterpret_cast<const T *>(&other);
-#pragma unroll
-                for (int v = 0; v < E / 2; v++) *reinterpret_cast<float4 *>(cs + 4 * v) = reinterpret_cast<const float4 *>(angles + 2 * pair0)[v];
+            } else if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim) {
+                T *x = reinterpret_cast<T *>(&piece);
 #pragma unroll
                 for (int e = 0; e < E; e++) {
-                    x[e] = from_float<T>(rope_rotate(in[e], to_float(y[e]), first, make_float2(cs[2 * e], cs[2 * e + 1])));
+                    int pair;
+                    bool first_of_pair;
+                    const int partner = rope_partner(a, i0 + e, &pair, &first_of_pair);
+                    if (partner >= 0) {
+                        x[e] = from_float<T>(rope_rotate(to_float(head[i0 + e]), to_float(head[partner]), first_of_pair,
+                                                         rope_cos_sin(a, sq, pos, pair)));
+                    }
                 }
             }
-        } else if (column < a.num_heads + a.num_kv_heads && i0 < a.rotary_dim) {
-            T *x = reinterpret_cast<T *>(&piece);
-#pragma unroll
-            for (int e = 0; e < E; e++) {
-                int pair;
-                bool first;
-                const int partner = rope_partner(a, i0 + e, &pair, &first);
-                if (partner >= 0) {
-                    x[e] = from_float<T>(rope_rotate(to_float(head[i0 + e]), to_float(head[partner]), first, rope_cos_sin(a, sq, pos, pair)));
-                }
-            }
+            T *dst = column < a.num_heads                    ? static_cast<T *>(a.q_rotated) + q_rotated_offset(a, token, column)
+                     : column < a.num_heads + a.num_kv_heads ? cache + cache_offset(a, lo, 0, column - a.num_heads, pos)
+                                                             : cache + cache_offset(a, lo, 1, column - a.num_heads - a.num_kv_heads, pos);
+            *reinterpret_cast<uint4 *>(dst + i0) = piece;
         }
-        T *dst = column < a.num_heads                    ? static_cast<T *>(a.q_rotated) + q_rotated_offset(a, token, column)
-                 : column < a.num_heads + a.num_kv_heads ? cache + cache_offset(a, lo, 0, column - a.num_heads, pos)
-                                                         : cache + cache_offset(a, lo, 1, column - a.num_heads - a.num_kv_heads, pos);
-        *reinterpret_cast<uint4 *>(dst + i0) = piece;
     }
 }
 
@@ -912,7 +947,11 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
     const int mask = (generation_count > 0 && !fused_decode ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
                      (tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
     if (mask != 0) {
-        prepare_kernel<T><<<s->num_tokens, 256, 0, stream>>>(a, s->batch_size, mask);
+        /* Threads for the most pieces a token has, PREPARE_UNROLL each: small blocks for K and V alone, more of them a multiprocessor. */
+        const int pieces = (a.q_rotated != nullptr && tile_count > 0 ? a.num_heads + 2 * a.num_kv_heads : 2 * a.num_kv_heads) *
+                           (a.head_size / vec_width<T>::value);
+        const int threads = std::min<int>(PREPARE_THREADS, (pieces + 32 * PREPARE_UNROLL - 1) / (32 * PREPARE_UNROLL) * 32);
+        prepare_kernel<T><<<s->num_tokens, threads, threads * PREPARE_UNROLL * sizeof(uint4), stream>>>(a, s->batch_size, mask);
         cudaError_t status = cudaGetLastError();
         if (status != cudaSuccess) return cuda_failure("prepare_kernel launch", status);
     }
@@ -1030,6 +1069,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
 
     wgmma_maps maps;
     const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context, &maps);
+    if (wgmma && maps.q_from_qkv) a.q_rotated = nullptr; /* the pre-pass leaves Q alone */
     const int32_t context_tile_size = wgmma ? WGMMA_TILE : CONTEXT_TILE;
     for (int b = 0; b < s->batch_size; b++) {
         if (request_types[b] == TRTLLM4J_REQUEST_GENERATION) continue;

@@ -21,8 +21,12 @@
  * Shared-memory tiles are TMA boxes of 64 features (128 bytes a row) in the 128-byte swizzle, the
  * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
  *
- * Q is read rotated from the workspace and K and V from kv_cache, written by the step's pre-pass
- * (attention.cu). A key tile may run past the sequence's last token into cache rows this step does
+ * K and V are read from kv_cache and, with RoPE, rotated Q from the workspace, both written by the
+ * step's pre-pass (attention.cu); without RoPE, Q straight from qkv, which spares the pre-pass a copy
+ * of Q (2 x 4096 tokens, D 128: 0.555 -> 0.525 ms on an H200). Rotating Q inside this kernel instead
+ * (each consumer warpgroup its rows in shared memory, angles from the table) was measured no faster
+ * than the pre-pass's copy (0.572-0.581 against 0.574-0.576 ms): the rotation, between an item's Q
+ * load and its first Q K^T, cost the kernel what it saved the pre-pass. A key tile may run past the sequence's last token into cache rows this step does
  * not own; their logits are masked, and their V rows are zeroed in shared memory before P V, so that
  * whatever those rows hold (NaN included) cannot reach the output through 0 x NaN.
  */
@@ -89,6 +93,12 @@ __device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
 __device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *map, uint64_t *bar, int x, int y) {
     asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
                  ::"r"(smem_address(dst)), "l"(map), "r"(x), "r"(y), "r"(smem_address(bar))
+                 : "memory");
+}
+/* One box of a 3D tensor map at (feature x, head y, token z). */
+__device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *map, uint64_t *bar, int x, int y, int z) {
+    asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n"
+                 ::"r"(smem_address(dst)), "l"(map), "r"(x), "r"(y), "r"(z), "r"(smem_address(bar))
                  : "memory");
 }
 __device__ __forceinline__ void wgmma_fence() {
@@ -249,12 +259,14 @@ template <int BN> __device__ __forceinline__ work_item item_at(const step_args &
  * Persistent: grid min(items, multiprocessors) blocks (one fits a multiprocessor), block b taking its
  * share of the items = num_heads * tile_count (item_of_block, item_at); tiles[i] names the sequence
  * and first token of BM queries.
- * q_map: q_rotated as [num_heads * num_tokens rows][D]; kv_map: kv_cache as
- * [batch * 2 * num_kv_heads * max_seq_len rows][D]; both in boxes of BOX features.
+ * q_map: q_rotated as [num_heads * num_tokens rows][D] in boxes of BOX features x BM rows, or where
+ * q_from_qkv, qkv as [num_tokens][num_heads (of its num_heads + 2 num_kv_heads)][D] in boxes of BOX
+ * features x 1 head x BM tokens; kv_map: kv_cache as [batch * 2 * num_kv_heads * max_seq_len rows][D]
+ * in boxes of BOX features x BN rows.
  */
 template <typename T, int D>
 __global__ void __launch_bounds__(THREADS, 1)
-context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items,
+context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items, const int q_from_qkv,
                      const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap kv_map) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int BN = wgmma_config<D>::BN, STAGES = wgmma_config<D>::STAGES, BOXES = D / BOX;
@@ -299,14 +311,17 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             uint32_t phase = 0, q_phase = 0;
             for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
                 const work_item it = item_at<BN>(a, tiles, w);
-                const int q_row = it.h * a.num_tokens + it.sq.token_start + it.t0;
+                const int q_token = it.sq.token_start + it.t0;
                 const int k_row = ((it.b * 2) * a.num_kv_heads + it.g) * a.max_seq_len;
                 const int v_row = ((it.b * 2 + 1) * a.num_kv_heads + it.g) * a.max_seq_len;
                 mbar_wait(&q_empty, q_phase ^ 1); /* the previous item's last Q K^T is done */
                 q_phase ^= 1;
                 mbar_expect_tx(&q_full, BM * D * sizeof(T));
 #pragma unroll
-                for (int x = 0; x < BOXES; x++) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, q_row);
+                for (int x = 0; x < BOXES; x++) {
+                    if (q_from_qkv) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, it.h, q_token);
+                    else tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, it.h * a.num_tokens + q_token);
+                }
                 for (int n = 0; n < it.key_tiles; n++) {
                     const int s = stage;
                     mbar_wait(&empty[s], phase ^ 1);
@@ -548,14 +563,20 @@ PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
     return encode;
 }
 
-/* A 2D map of rows x D elements in boxes of box_rows x BOX, 128-byte swizzle, zeros past the end. */
-bool encode_map(CUtensorMap *map, int32_t type_id, void *base, uint64_t rows, int D, int box_rows) {
-    const cuuint64_t dims[2] = {(cuuint64_t)D, rows};
-    const cuuint64_t strides[1] = {(cuuint64_t)D * 2};
-    const cuuint32_t box[2] = {BOX, (cuuint32_t)box_rows};
-    const cuuint32_t element_strides[2] = {1, 1};
+/*
+ * A map of rows x D elements (rank 2, rows D apart; heads and token_stride unused) or of rows (tokens)
+ * x heads x D elements (rank 3: heads D apart, tokens token_stride elements apart), in boxes of BOX
+ * features x box_rows rows (rank 3: x 1 head x box_rows tokens), in the 128-byte swizzle, zeros past
+ * the end.
+ */
+bool encode_map(CUtensorMap *map, int32_t type_id, void *base, int rank, uint64_t rows, uint64_t heads,
+                uint64_t token_stride, int D, int box_rows) {
+    const cuuint64_t dims[3] = {(cuuint64_t)D, rank == 2 ? rows : heads, rows};
+    const cuuint64_t strides[2] = {(cuuint64_t)D * 2, token_stride * 2};
+    const cuuint32_t box[3] = {BOX, rank == 2 ? (cuuint32_t)box_rows : 1, (cuuint32_t)box_rows};
+    const cuuint32_t element_strides[3] = {1, 1, 1};
     return tensor_map_encoder()(map, type_id == TRTLLM4J_FLOAT16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
-                                2, base, dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                rank, base, dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
                                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
@@ -581,23 +602,23 @@ int multiprocessors() {
 }
 
 template <typename T, int D>
-cudaError_t launch(const step_args &a, const CUtensorMap &q_map, const CUtensorMap &kv_map, const context_tile *tiles,
-                   int tile_count, cudaStream_t stream) {
+cudaError_t launch(const step_args &a, const wgmma_maps &maps, const context_tile *tiles, int tile_count, cudaStream_t stream) {
     constexpr int bytes = shared_bytes<T, D>();
     cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (status != cudaSuccess) return status;
     const int items = a.num_heads * tile_count, sms = multiprocessors();
-    context_wgmma_kernel<T, D><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(a, tiles, items, q_map, kv_map);
+    context_wgmma_kernel<T, D><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(a, tiles, items, maps.q_from_qkv,
+                                                                                                maps.q, maps.kv);
     return cudaGetLastError();
 }
 
 template <typename T>
-cudaError_t launch_for_head_size(const step_args &a, const CUtensorMap &q_map, const CUtensorMap &kv_map,
-                                 const context_tile *tiles, int tile_count, cudaStream_t stream) {
+cudaError_t launch_for_head_size(const step_args &a, const wgmma_maps &maps, const context_tile *tiles, int tile_count,
+                                 cudaStream_t stream) {
     switch (a.head_size) {
-    case 64: return launch<T, 64>(a, q_map, kv_map, tiles, tile_count, stream);
-    case 128: return launch<T, 128>(a, q_map, kv_map, tiles, tile_count, stream);
-    default: return launch<T, 256>(a, q_map, kv_map, tiles, tile_count, stream);
+    case 64: return launch<T, 64>(a, maps, tiles, tile_count, stream);
+    case 128: return launch<T, 128>(a, maps, tiles, tile_count, stream);
+    default: return launch<T, 256>(a, maps, tiles, tile_count, stream);
     }
 }
 
@@ -621,12 +642,16 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
     }
     /* sm_90a code runs on compute capability 9.0 alone. */
     if (major != 9 || minor != 0 || tensor_map_encoder() == nullptr) return false;
-    return encode_map(&maps->q, type_id, a.q_rotated, (uint64_t)a.num_heads * a.num_tokens, a.head_size, BM) &&
-           encode_map(&maps->kv, type_id, a.kv_cache, (uint64_t)cache_rows, a.head_size, key_tile_rows(a.head_size));
+    maps->q_from_qkv = a.rope == 0;
+    const bool q_mapped = maps->q_from_qkv
+                              ? encode_map(&maps->q, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens, a.num_heads,
+                                           (uint64_t)(a.num_heads + 2 * a.num_kv_heads) * a.head_size, a.head_size, BM)
+                              : encode_map(&maps->q, type_id, a.q_rotated, 2, (uint64_t)a.num_heads * a.num_tokens, 0, 0, a.head_size, BM);
+    return q_mapped && encode_map(&maps->kv, type_id, a.kv_cache, 2, cache_rows, 0, 0, a.head_size, key_tile_rows(a.head_size));
 }
 
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
                                  int tile_count, cudaStream_t stream) {
-    if (type_id == TRTLLM4J_FLOAT16) return launch_for_head_size<__half>(a, maps.q, maps.kv, tiles, tile_count, stream);
-    return launch_for_head_size<__nv_bfloat16>(a, maps.q, maps.kv, tiles, tile_count, stream);
+    if (type_id == TRTLLM4J_FLOAT16) return launch_for_head_size<__half>(a, maps, tiles, tile_count, stream);
+    return launch_for_head_size<__nv_bfloat16>(a, maps, tiles, tile_count, stream);
 }

@@ -43,7 +43,8 @@ struct step_args {
     const float *long_rope_rotary_cos_sin; /* long_rope's long factors; NULL otherwise */
     const float *alibi_slopes;
     const seq_meta *sequences;
-    void *q_rotated;   /* 16-bit context steps: Q after RoPE, [num_heads][num_tokens][head_size], in the workspace */
+    void *q_rotated;   /* 16-bit context steps: Q after RoPE, [num_heads][num_tokens][head_size], in the workspace;
+                          NULL where the context kernel reads Q from qkv (context_wgmma_plan) */
     int32_t num_tokens;
     int32_t num_heads, num_kv_heads, group, head_size;
     int32_t rope;      /* 0: none, 1: GPT-J pairs (2i, 2i+1), 2: GPT-NeoX pairs (i, i + rotary_dim / 2) */
@@ -210,8 +211,9 @@ __device__ __forceinline__ int64_t q_rotated_offset(const step_args &a, int64_t 
 }
 
 /*
- * Launchers of the tensor-core context kernels, float16 and bfloat16. Both read Q from q_rotated and
- * K and V from kv_cache, which the step's pre-pass has written (attention.cu).
+ * Launchers of the tensor-core context kernels, float16 and bfloat16. Both read K and V from
+ * kv_cache, which the step's pre-pass has written (attention.cu), and Q from q_rotated, which it also
+ * writes, or (the wgmma kernel, without RoPE) straight from qkv.
  * context_mma.cu: mma.sync, any head size, every masking and logit rule; tiles of CONTEXT_TILE.
  */
 cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
@@ -220,11 +222,13 @@ cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const contex
 /*
  * context_wgmma.cu: warpgroup MMA with TMA loads, for sm_90a devices. context_wgmma_plan says whether
  * it takes this step (the device, the type, the head size, plain causal logits: no ALiBi, no
- * soft-capping, no window that bites) and, if so, encodes the tensor maps of q_rotated and kv_cache
- * it loads from. Its tiles are WGMMA_TILE query tokens.
+ * soft-capping, no window that bites) and, if so, encodes the tensor maps it loads from: kv_cache, and
+ * Q from qkv where there is no RoPE (the pre-pass then need not copy Q), else from q_rotated. Its
+ * tiles are WGMMA_TILE query tokens.
  */
 struct wgmma_maps {
     CUtensorMap q, kv;
+    int32_t q_from_qkv; /* q maps qkv, [num_tokens][num_heads + 2 num_kv_heads][head_size]; else q_rotated */
 };
 bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, wgmma_maps *maps);
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
