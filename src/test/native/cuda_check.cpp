@@ -5,7 +5,9 @@
  *   cuda_check LIBDIR --initialize       only the cuda backend's initialize() and describe()
  * `cases` random configurations of every kind, then cases / 4 prefill configurations: the 16-bit
  * types, head sizes 64, 128 and 256, plain causal logits and long prompts, the steps that the
- * fastest context kernels take (context_wgmma.cu on sm_90a).
+ * fastest context kernels take (context_wgmma.cu on sm_90a); then cases / 16 wide configurations:
+ * hundreds of heads of sizes whose 16-byte pieces do not divide the pre-pass's chunks, so that a
+ * chunk ends inside a head and a GPT-NeoX piece's partner lies in the next chunk.
  * Inputs are uniform in [-1, 1]; the outputs are poisoned (all bits set: NaN) before each run. Cache
  * positions past each sequence's end hold +infinity, which no kernel may let into an output (a key
  * tile that runs past the end must mask those keys and not multiply their V by a zero weight).
@@ -179,6 +181,36 @@ config prefill_config(std::mt19937 &rng, int index) {
             q.length = 1;
             q.past = pick(600);
         }
+        longest = std::max(longest, q.length + q.past);
+        c.sequences.push_back(q);
+    }
+    c.max_seq_len = longest + pick(8);
+    c.window = c.max_seq_len;
+    c.sinks = 0;
+    return c;
+}
+
+/* Many heads of 48, 80 or 112 features with RoPE over all of them: a token's row spans several pre-pass chunks. */
+config wide_config(std::mt19937 &rng, int index) {
+    auto pick = [&](int n) { return (int)(rng() % (unsigned)n); };
+    config c;
+    const int32_t types[] = {TRTLLM4J_FLOAT16, TRTLLM4J_BFLOAT16, TRTLLM4J_FLOAT32};
+    c.type_id = types[index % 3];
+    const int32_t sizes[] = {48, 80, 112};
+    c.head_size = sizes[pick(3)];
+    c.num_kv_heads = 64 + pick(64);
+    c.num_heads = c.num_kv_heads * (1 + pick(2));
+    c.position_embedding_type = pick(4) ? POS_ROPE_GPT_NEOX : POS_ROPE_GPTJ;
+    c.rotary_dim = c.head_size;
+    c.q_scaling = 1.0f;
+    c.softcap = 0.0f;
+    const int batch = 1 + pick(2);
+    int longest = 1;
+    for (int b = 0; b < batch; b++) {
+        sequence q;
+        q.type = TRTLLM4J_REQUEST_CONTEXT;
+        q.length = 1 + pick(24);
+        q.past = pick(2) ? 0 : 1 + pick(40);
         longest = std::max(longest, q.length + q.past);
         c.sequences.push_back(q);
     }
@@ -401,8 +433,9 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0;
     double worst[3][2] = {};
     int counted[3] = {};
-    for (int i = 0; i < cases + cases / 4; i++) {
-        config c = i < cases ? random_config(rng, i) : prefill_config(rng, i - cases);
+    for (int i = 0; i < cases + cases / 4 + cases / 16; i++) {
+        config c = i < cases ? random_config(rng, i) : i < cases + cases / 4 ? prefill_config(rng, i - cases)
+                                                                             : wide_config(rng, i - cases - cases / 4);
         result r = run_case(cpu, cuda, c, rng);
         int t = c.type_id == TRTLLM4J_FLOAT32 ? 0 : c.type_id == TRTLLM4J_FLOAT16 ? 1 : 2;
         counted[t]++;
