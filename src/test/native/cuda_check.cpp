@@ -149,6 +149,15 @@ config random_config(std::mt19937 &rng, int index) {
     return c;
 }
 
+/* max_seq_len a few positions past the longest sequence, and an attention window that covers every one. */
+void cover_all(config &c, std::mt19937 &rng) {
+    int longest = 1;
+    for (const sequence &q : c.sequences) longest = std::max(longest, q.length + q.past);
+    c.max_seq_len = longest + (int)(rng() % 8u);
+    c.window = c.max_seq_len;
+    c.sinks = 0;
+}
+
 /* A configuration the sm_90a context kernel takes: 16-bit, head size 64/128/256, no ALiBi, soft-capping or window. */
 config prefill_config(std::mt19937 &rng, int index) {
     auto pick = [&](int n) { return (int)(rng() % (unsigned)n); };
@@ -169,7 +178,6 @@ config prefill_config(std::mt19937 &rng, int index) {
     c.q_scaling = q_scalings[pick(3)];
     c.softcap = 0.0f;
     const int batch = 1 + pick(3);
-    int longest = 1;
     for (int b = 0; b < batch; b++) {
         sequence q;
         if (b == 0 || pick(4)) {
@@ -181,12 +189,9 @@ config prefill_config(std::mt19937 &rng, int index) {
             q.length = 1;
             q.past = pick(600);
         }
-        longest = std::max(longest, q.length + q.past);
         c.sequences.push_back(q);
     }
-    c.max_seq_len = longest + pick(8);
-    c.window = c.max_seq_len;
-    c.sinks = 0;
+    cover_all(c, rng);
     return c;
 }
 
@@ -205,18 +210,14 @@ config wide_config(std::mt19937 &rng, int index) {
     c.q_scaling = 1.0f;
     c.softcap = 0.0f;
     const int batch = 1 + pick(2);
-    int longest = 1;
     for (int b = 0; b < batch; b++) {
         sequence q;
         q.type = TRTLLM4J_REQUEST_CONTEXT;
         q.length = 1 + pick(24);
         q.past = pick(2) ? 0 : 1 + pick(40);
-        longest = std::max(longest, q.length + q.past);
         c.sequences.push_back(q);
     }
-    c.max_seq_len = longest + pick(8);
-    c.window = c.max_seq_len;
-    c.sinks = 0;
+    cover_all(c, rng);
     return c;
 }
 
