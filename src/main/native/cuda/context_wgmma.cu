@@ -26,9 +26,11 @@
  * of Q (2 x 4096 tokens, D 128: 0.555 -> 0.525 ms on an H200). Rotating Q inside this kernel instead
  * (each consumer warpgroup its rows in shared memory, angles from the table) was measured no faster
  * than the pre-pass's copy (0.572-0.581 against 0.574-0.576 ms): the rotation, between an item's Q
- * load and its first Q K^T, cost the kernel what it saved the pre-pass. A key tile may run past the sequence's last token into cache rows this step does
- * not own; their logits are masked, and their V rows are zeroed in shared memory before P V, so that
- * whatever those rows hold (NaN included) cannot reach the output through 0 x NaN.
+ * load and its first Q K^T, cost the kernel what it saved the pre-pass.
+ *
+ * A key tile may run past the sequence's last token into cache rows this step does not own; their
+ * logits are masked, and their V rows are zeroed in shared memory before P V, so that whatever those
+ * rows hold (NaN included) cannot reach the output through 0 x NaN.
  */
 #include <cudaTypedefs.h> /* the encoder's signature, for the pointer the runtime hands out */
 
