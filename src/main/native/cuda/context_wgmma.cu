@@ -146,13 +146,6 @@ __device__ __forceinline__ uint64_t smem_desc(const void *p, uint32_t leading_by
            (uint64_t)(1024 >> 4) << 32 | (uint64_t)1 << 62;
 }
 
-/* 2^x by the multi-function unit (MUFU.EX2), subnormal results flushed to zero. */
-__device__ __forceinline__ float exp2_approx(float x) {
-    float y;
-    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-    return y;
-}
-
 /* d (64 x 64) = A B^T (+ d when accumulate): A 64 x 16 and B 64 x 16 in shared memory, both K-major. */
 template <typename T>
 __device__ __forceinline__ void wgmma_ss_n64(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {

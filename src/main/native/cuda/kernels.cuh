@@ -142,8 +142,15 @@ __device__ __forceinline__ void row_inverses(const float (&row_sum)[2], float (&
     }
 }
 
-/* exp(x) = exp2(x log2 e): the kernels' softmax runs on exp2f. */
+/* exp(x) = exp2(x log2 e): the kernels' softmax runs on powers of 2. */
 constexpr float LOG2E = 1.4426950408889634f;
+
+/* 2^x by the multi-function unit (MUFU.EX2), subnormal results flushed to zero. */
+__device__ __forceinline__ float exp2_approx(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
 
 /* Offsets, in elements, of a token's head in qkv and of a cache row. */
 __device__ __forceinline__ int64_t qkv_offset(const step_args &a, int64_t token, int column_head) {
