@@ -50,10 +50,10 @@ static_assert(128 * PRODUCER_REGISTERS + 256 * CONSUMER_REGISTERS <= 65536, "one
 
 /*
  * Key tile rows and pipeline stages per head size: S (BN / 2 floats) and O (D / 2) fit in registers.
- * A stage is released only when both consumers have finished its P V, so stages hide the loads: at
- * D = 128, 3 stages (all that 227 KB of shared memory holds) instead of 2 took 2 x 4096 tokens from
- * 0.742 to 0.620 ms on an H200; D = 256 has room for 2. At D = 64, 3 stages (0.496 ms) may beat 5
- * (0.513 ms): measured in separate runs, so still to compare in one.
+ * A stage's K is free once both consumers' Q K^T of it is done, its V once their P V is, so stages
+ * hide the loads: at D = 128, 3 stages (all that 227 KB of shared memory holds) instead of 2 took
+ * 2 x 4096 tokens from 0.742 to 0.620 ms on an H200 when both waited for P V, and still save about 1%;
+ * D = 256 has room for 2. At D = 64, 3, 4 and 5 stages came within 1% of each other in one run.
  */
 template <int D> struct wgmma_config;
 template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 5; };
