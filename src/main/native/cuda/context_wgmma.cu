@@ -291,15 +291,16 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
 
     /*
      * The pipeline runs on across the block's items, never reset: the i-th key tile the block loads
-     * goes to stage i % STAGES, phase i / STAGES of its k_full, v_full, k_empty and v_empty, and the k-th item's
-     * Q is phase k of q_full and q_empty. Producer and consumers walk the same items and count alike.
-     * The producer waits for the previous phase of a buffer's `*_empty` with the opposite parity; on a
-     * fresh mbarrier parity 1 names the phase before the first, complete, so the first round passes.
-     * Every consumer warp waits for every phase of k_full, v_full and q_full in turn (warpgroup 1 also
-     * for the diagonal tiles it passes over), so that a parity always names the phase meant and not
-     * the one two before, and it arrives on `k_empty`, `v_empty` (q_empty) only after that load has landed, so that
-     * its arrival cannot count towards the buffer's previous phase: a passed-over tile released early
-     * could complete that phase while warpgroup 2 still reads the stage, with 2 stages.
+     * goes to stage i % STAGES, phase i / STAGES of its k_full, v_full, k_empty and v_empty, and the
+     * k-th item's Q is phase k of q_full and q_empty. Producer and consumers walk the same items and
+     * count alike. The producer waits for the previous phase of a buffer's `*_empty` with the
+     * opposite parity; on a fresh mbarrier parity 1 names the phase before the first, complete, so
+     * the first round passes. Every consumer warp waits for every phase of k_full, v_full and q_full
+     * in turn (warpgroup 1 also for the diagonal tiles it passes over), so that a parity always names
+     * the phase meant and not the one two before, and it arrives on k_empty, v_empty (q_empty) only
+     * after that load has landed, so that its arrival cannot count towards the buffer's previous
+     * phase: a passed-over tile released early could complete that phase while warpgroup 2 still
+     * reads the stage, with 2 stages.
      */
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(PRODUCER_REGISTERS));
