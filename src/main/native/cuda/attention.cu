@@ -1,9 +1,9 @@
 /*
  * The CUDA attention step: bookkeeping into the workspace, then up to four launches on the step's
  * stream. A pre-pass over the new tokens (O(tokens), not O(tokens^2)) rotates K and writes it and V
- * to the cache and, for 16-bit context requests, rotates Q into the workspace. Context requests in
- * float16 and bfloat16 then run on tensor cores, reading Q from the workspace and K and V from the
- * cache: warpgroup MMA on sm_90a devices where the step allows it (context_wgmma.cu), else mma.sync
+ * to the cache and, for 16-bit context requests, rotates Q into the workspace (unless the sm_90a
+ * kernel reads it from qkv). Context requests in float16 and bfloat16 then run on tensor cores, reading
+ * K and V from the cache: warpgroup MMA on sm_90a devices where the step allows it (context_wgmma.cu), else mma.sync
  * (context_mma.cu); float32 context requests take a simpler SIMT kernel. Generation requests run a
  * split-K (flash-decoding) kernel that reads each cache entry once for all the query heads of its KV
  * group. In float16 and bfloat16 it is one launch on tensor cores that also writes the new token's K
@@ -152,7 +152,7 @@ enum { PREPARE_THREADS = 256, PREPARE_UNROLL = 4 };
 /*
  * For every token whose request type is in type_mask: rotates K and writes it and V to the cache;
  * for a context token of a 16-bit step, also rotates its query heads into q_rotated, where that is
- * not NULL (without RoPE the wgmma kernel reads Q from qkv). Rounded to the storage type once, as the
+ * not NULL (the wgmma kernel may read Q from qkv: without RoPE, or rotating it itself). Rounded to the storage type once, as the
  * cache holds them, so that every kernel reads what the CPU backend computes.
  * One block a token, as many threads as the step's widest token needs (run). The token's 16-byte
  * pieces go through shared memory in chunks of PREPARE_UNROLL pieces a thread, each chunk's loads all
@@ -1039,6 +1039,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     int32_t *generation = reinterpret_cast<int32_t *>(staged.data() + w.generation);
     int tile_count = 0, generation_count = 0;
     int32_t start = 0, most_keys = 1, longest_context = 0;
+    bool context_grown_base = false; /* a context sequence's RoPE angles from a grown base, not a table */
     const int long_context = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths, input_lengths,
                                                           TRTLLM4J_REQUEST_CONTEXT);
     const int long_generation = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths,
@@ -1055,6 +1056,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
             most_keys = std::max(most_keys, key_range(past_lengths[b], s->max_attention_window, s->sink_token_length).count);
         } else {
             longest_context = std::max(longest_context, past_lengths[b] + input_lengths[b]);
+            context_grown_base = context_grown_base || grows;
         }
     }
     step_args a;
@@ -1084,7 +1086,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     a.sinks = s->sink_token_length;
 
     wgmma_maps maps;
-    const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context, &maps);
+    const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context, context_grown_base, &maps);
     if (wgmma && maps.q_from_qkv) a.q_rotated = nullptr; /* the pre-pass leaves Q alone */
     const int32_t context_tile_size = wgmma ? WGMMA_TILE : CONTEXT_TILE;
     for (int b = 0; b < s->batch_size; b++) {

@@ -8,26 +8,28 @@
  * STAGES shared-memory buffers, each signalled by an mbarrier with the bytes it expects; the
  * consumers release a stage's K on `k_empty` as soon as their Q K^T of it is done and its V on
  * `v_empty` after their P V, so that the next K loads while the softmax runs, and Q on `q_empty`
- * once their last Q K^T of the item is done, so that the next item's Q and first key tiles load
- * while they finish the current one's softmax, P V and stores (the stages and phases run on from item
- * to item). Warpgroups 1 and 2 each compute 64 query rows: S = Q K^T by wgmma from shared memory,
+ * once their last Q K^T of the item is done (with ROTATE_Q, below, once Q is in registers), so that
+ * the next item's Q and first key tiles load while they finish the current one's softmax, P V and
+ * stores (the stages and phases run on from item to item). Warpgroups 1 and 2 each compute 64 query
+ * rows: S = Q K^T by wgmma, K from shared memory, Q from there too or (ROTATE_Q) from registers,
  * the online softmax on S in registers (base 2, one FFMA and one ex2 a weight), then O += P V with P
  * from registers. Within a warpgroup, S of tile n is computed while P V of tile n - 1 still runs;
  * between the two, named barriers take turns at issuing Q K^T, so that one warpgroup's softmax
  * overlaps the other's GEMMs (FlashAttention-3's intra-warpgroup overlap, ping-pong and persistent
  * blocks). The causal mask is applied only on tiles that reach past a row's position. Heads run
  * fastest among the items, so the query heads of a KV group run together and share K and V through
- * L2.
+ * L2. The producer describes each item in shared memory before it loads the item's Q, so that the
+ * consumers take the next item from there and not through dependent loads from global memory.
  *
  * Shared-memory tiles are TMA boxes of 64 features (128 bytes a row) in the 128-byte swizzle, the
  * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
  *
- * K and V are read from kv_cache and, with RoPE, rotated Q from the workspace, both written by the
- * step's pre-pass (attention.cu); without RoPE, Q straight from qkv, which spares the pre-pass a copy
- * of Q (2 x 4096 tokens, D 128: 0.555 -> 0.525 ms on an H200). Rotating Q inside this kernel instead
- * (each consumer warpgroup its rows in shared memory, angles from the table) was measured no faster
- * than the pre-pass's copy (0.572-0.581 against 0.574-0.576 ms): the rotation, between an item's Q
- * load and its first Q K^T, cost the kernel what it saved the pre-pass.
+ * K and V are read from kv_cache, written by the step's pre-pass (attention.cu). Q comes straight from
+ * qkv without RoPE and, at D = 64 and 128 with angles from a table (ROTATE_Q), unrotated, to be
+ * rotated in registers here, which spares the pre-pass a copy of Q (2 x 4096 tokens, D 128 with RoPE:
+ * 0.507 -> 0.487 ms on an H200); otherwise rotated, from the workspace, where the pre-pass put it.
+ * Rotated in shared memory instead, by the consumers or by the producer's idle warps, Q cost the
+ * kernel what it saved the pre-pass (BENCHMARKS.md).
  *
  * A key tile may run past the sequence's last token into cache rows this step does not own; their
  * logits are masked, and their V rows are zeroed in shared memory before P V, so that whatever those
@@ -178,37 +180,43 @@ __device__ __forceinline__ void wgmma_ss_n128(float (&d)[64], uint64_t a, uint64
     }
 }
 
-/* d (64 x 64) += A B: A 64 x 16 in registers (mma.sync's A fragment per warp), B 16 x 64 in shared memory, N-major. */
-template <typename T>
-__device__ __forceinline__ void wgmma_rs_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+/*
+ * d (64 x 64) = A B (+ d when accumulate): A 64 x 16 in registers (mma.sync's A fragment per warp), B
+ * 16 x 64 in shared memory, N-major where N_MAJOR (V), else K-major (K).
+ */
+template <typename T, int N_MAJOR>
+__device__ __forceinline__ void wgmma_rs_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accumulate) {
     if constexpr (std::is_same_v<T, __half>) {
         asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
                      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(N_MAJOR));
     } else {
         asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+                     "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
                      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(N_MAJOR));
     }
 }
 
-/* d[B, B + 64) (64 x 128) += A B: A 64 x 16 in registers, B 16 x 128 in shared memory, N-major, two boxes
-   of 64 features the descriptor's leading offset apart. */
-template <typename T, int B, int N>
-__device__ __forceinline__ void wgmma_rs_n128(float (&d)[N], const uint32_t (&a)[4], uint64_t b) {
+/*
+ * d[B, B + 64) (64 x 128) = A B (+ d when accumulate): A 64 x 16 in registers, B 16 x 128 in shared
+ * memory, N-major where N_MAJOR (V: two boxes of 64 features the descriptor's leading offset apart),
+ * else K-major (K).
+ */
+template <typename T, int N_MAJOR, int B, int N>
+__device__ __forceinline__ void wgmma_rs_n128(float (&d)[N], const uint32_t (&a)[4], uint64_t b, int accumulate) {
     static_assert(B + 64 <= N, "the accumulators lie inside d");
     if constexpr (std::is_same_v<T, __half>) {
         asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
                      : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(N_MAJOR));
     } else {
         asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+                     "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
                      : "+f"(d[B + 0]), "+f"(d[B + 1]), "+f"(d[B + 2]), "+f"(d[B + 3]), "+f"(d[B + 4]), "+f"(d[B + 5]), "+f"(d[B + 6]), "+f"(d[B + 7]), "+f"(d[B + 8]), "+f"(d[B + 9]), "+f"(d[B + 10]), "+f"(d[B + 11]), "+f"(d[B + 12]), "+f"(d[B + 13]), "+f"(d[B + 14]), "+f"(d[B + 15]), "+f"(d[B + 16]), "+f"(d[B + 17]), "+f"(d[B + 18]), "+f"(d[B + 19]), "+f"(d[B + 20]), "+f"(d[B + 21]), "+f"(d[B + 22]), "+f"(d[B + 23]), "+f"(d[B + 24]), "+f"(d[B + 25]), "+f"(d[B + 26]), "+f"(d[B + 27]), "+f"(d[B + 28]), "+f"(d[B + 29]), "+f"(d[B + 30]), "+f"(d[B + 31]), "+f"(d[B + 32]), "+f"(d[B + 33]), "+f"(d[B + 34]), "+f"(d[B + 35]), "+f"(d[B + 36]), "+f"(d[B + 37]), "+f"(d[B + 38]), "+f"(d[B + 39]), "+f"(d[B + 40]), "+f"(d[B + 41]), "+f"(d[B + 42]), "+f"(d[B + 43]), "+f"(d[B + 44]), "+f"(d[B + 45]), "+f"(d[B + 46]), "+f"(d[B + 47]), "+f"(d[B + 48]), "+f"(d[B + 49]), "+f"(d[B + 50]), "+f"(d[B + 51]), "+f"(d[B + 52]), "+f"(d[B + 53]), "+f"(d[B + 54]), "+f"(d[B + 55]), "+f"(d[B + 56]), "+f"(d[B + 57]), "+f"(d[B + 58]), "+f"(d[B + 59]), "+f"(d[B + 60]), "+f"(d[B + 61]), "+f"(d[B + 62]), "+f"(d[B + 63])
-                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate), "n"(N_MAJOR));
     }
 }
 
@@ -260,7 +268,7 @@ template <int BN> __device__ __forceinline__ work_item item_at(const step_args &
  * features x 1 head x BM tokens; kv_map: kv_cache as [batch * 2 * num_kv_heads * max_seq_len rows][D]
  * in boxes of BOX features x BN rows.
  */
-template <typename T, int D>
+template <typename T, int D, bool ROTATE_Q>
 __global__ void __launch_bounds__(THREADS, 1)
 context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items, const int q_from_qkv,
                      const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap kv_map) {
@@ -272,6 +280,8 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     T *k_s = q_s + BOXES * Q_BOX;              /* [STAGES][BOXES][BN][BOX] */
     T *v_s = k_s + STAGES * BOXES * KV_BOX;    /* [STAGES][BOXES][BN][BOX] */
     __shared__ uint64_t q_full, q_empty, k_full[STAGES], v_full[STAGES], k_empty[STAGES], v_empty[STAGES];
+    /* Item k's description, which the producer writes before it loads the item's Q (q_full publishes it). */
+    __shared__ work_item items_s[2];
 
     /* Read through a shuffle so that the compiler knows it is warp-uniform and keeps wgmma unserialised. */
     const int warpgroup = __shfl_sync(0xffffffffu, (int)threadIdx.x / 128, 0), tid = threadIdx.x % 128;
@@ -312,8 +322,9 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                 const int q_token = it.sq.token_start + it.t0;
                 const int k_row = ((it.b * 2) * a.num_kv_heads + it.g) * a.max_seq_len;
                 const int v_row = ((it.b * 2 + 1) * a.num_kv_heads + it.g) * a.max_seq_len;
-                mbar_wait(&q_empty, q_phase ^ 1); /* the previous item's last Q K^T is done */
+                mbar_wait(&q_empty, q_phase ^ 1); /* the previous item's Q is read */
                 q_phase ^= 1;
+                items_s[k % 2] = it; /* item k - 2's was read before item k - 1's Q was released */
                 mbar_expect_tx(&q_full, BM * D * sizeof(T));
 #pragma unroll
                 for (int x = 0; x < BOXES; x++) {
@@ -346,15 +357,29 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     const T *q_wg = q_s + wg * 64 * BOX;
     /* Of the current item: this warpgroup's first position, this thread's two query rows, the sequence's end. */
     int32_t wg_first, pos0, pos1, key_end;
-    /* The pipeline position (stage, phase) of the current item's key tile 0. */
+    /* The pipeline position (stage, phase) of the current item's key tile 0, and the phase of its Q. */
     int stage0 = 0;
-    uint32_t phase0 = 0;
+    uint32_t phase0 = 0, q_phase = 0;
     /* The online softmax's state, as an item starts; set back after each item's store. */
     float o[D / 2], row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.0f, 0.0f}; /* O: box x at [32 x, 32 x + 32) */
 #pragma unroll
     for (int i = 0; i < D / 2; i++) o[i] = 0.0f;
     float sc[BN / 2], correction[2];
     uint32_t pa[BN / 16][4];
+    /*
+     * ROTATE_Q (Q unrotated from qkv, RoPE angles from a table, D up to 128: the plan's conditions):
+     * this thread's part of the warpgroup's Q rows as wgmma's A fragments, held in registers for the
+     * item, loaded once from shared memory and rotated there, so that the pre-pass need not write
+     * rotated Q to the workspace and read it back; and the angles of the thread's rows (fragment
+     * registers r and 2 + r: rows row0 and row0 + 8; features 16 kk + 2 (lane % 4) + {0, 1}, + 8 in
+     * registers 2 and 3), loaded for the next item while the current one's last P V runs, when S's
+     * registers are free: loaded at the item's start they cost the kernel 5%, about what the pre-pass
+     * saved. At D = 256 the fragments would not fit beside O.
+     */
+    static_assert(!ROTATE_Q || (D <= 128 && BN == 128), "Q K^T from registers: S as one n128 wgmma a k-step");
+    uint32_t qa[ROTATE_Q ? D / 16 : 1][4];
+    float2 angles[ROTATE_Q ? D / 4 : 1];
+    const int row0 = wg * 64 + warp * 16 + lane / 4, f0 = 2 * (lane % 4);
     auto stage = [&](int n) { return (stage0 + n) % STAGES; };
     auto parity = [&](int n) { return (phase0 ^ (uint32_t)((stage0 + n) / STAGES)) & 1; };
     auto issue_qk = [&](int n) {
@@ -364,8 +389,9 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         wgmma_fence();
 #pragma unroll
         for (int kk = 0; kk < D / 16; kk++) {
-            wgmma_qk<T, BN>(sc, smem_desc(q_wg + (kk / 4) * Q_BOX + (kk % 4) * 16),
-                            smem_desc(k_s + (s * BOXES + kk / 4) * KV_BOX + (kk % 4) * 16), kk > 0);
+            const uint64_t k = smem_desc(k_s + (s * BOXES + kk / 4) * KV_BOX + (kk % 4) * 16);
+            if constexpr (ROTATE_Q) wgmma_rs_n128<T, 0, 0>(sc, qa[kk], k, kk > 0);
+            else wgmma_qk<T, BN>(sc, smem_desc(q_wg + (kk / 4) * Q_BOX + (kk % 4) * 16), k, kk > 0);
         }
         wgmma_commit();
     };
@@ -443,10 +469,10 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         for (int kk = 0; kk < BN / 16; kk++) {
             const T *v = v_s + s * BOXES * KV_BOX + kk * 16 * BOX;
             if constexpr (D == 64) {
-                wgmma_rs_n64<T>(o, pa[kk], smem_desc(v));
+                wgmma_rs_n64<T, 1>(o, pa[kk], smem_desc(v), 1);
             } else {
-                wgmma_rs_n128<T, 0>(o, pa[kk], smem_desc(v, box_bytes));
-                if constexpr (D == 256) wgmma_rs_n128<T, 64>(o, pa[kk], smem_desc(v + 2 * KV_BOX, box_bytes));
+                wgmma_rs_n128<T, 1, 0>(o, pa[kk], smem_desc(v, box_bytes), 1);
+                if constexpr (D == 256) wgmma_rs_n128<T, 1, 64>(o, pa[kk], smem_desc(v + 2 * KV_BOX, box_bytes), 1);
             }
         }
         wgmma_commit();
@@ -464,6 +490,80 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         __syncwarp();
         if (lane == 0) mbar_arrive(&q_empty);
     };
+    /* Waits for item k's Q and returns the item, as the producer described it. */
+    auto wait_item = [&](int k) {
+        mbar_wait(&q_full, q_phase);
+        q_phase ^= 1;
+        return items_s[k % 2];
+    };
+    /*
+     * With ROTATE_Q, loads this thread's fragments of the item's Q (waited for) by ldmatrix from the
+     * 128-byte swizzle (16-byte chunk c of row r lies at chunk c ^ (r % 8)), frees Q's buffer at once,
+     * so that the next item's Q loads during this one, and rotates them. A GPT-J pair is the two halves of one
+     * register; a GPT-NeoX pair (rotary_dim = D) lies D / 32 k-steps apart in this thread. Rotated
+     * values are rounded to the storage type once, as the pre-pass rounds them.
+     */
+    auto take_q = [&] {
+        if constexpr (ROTATE_Q) {
+            const int row = wg * 64 + warp * 16 + lane % 8 + (lane / 8) % 2 * 8;
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++) {
+                const int chunk = (kk % 4) * 2 + lane / 16;
+                ldmatrix_x4(qa[kk], q_s + (kk / 4) * Q_BOX + row * BOX + (chunk ^ (lane % 8)) * 8);
+            }
+            release_q();
+            if (a.rope == 1) {
+#pragma unroll
+                for (int r = 0; r < 2; r++)
+#pragma unroll
+                    for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+                        for (int h = 0; h < 2; h++) {
+                            if (16 * kk + 8 * h + f0 >= a.rotary_dim) continue;
+                            const float2 x = unpack2<T>(qa[kk][2 * h + r]), c = angles[(r * (D / 16) + kk) * 2 + h];
+                            qa[kk][2 * h + r] = pack2<T>(rope_rotate(x.x, x.y, true, c), rope_rotate(x.y, x.x, false, c));
+                        }
+            } else {
+                constexpr int H = D / 32; /* k-steps between GPT-NeoX partners */
+#pragma unroll
+                for (int r = 0; r < 2; r++)
+#pragma unroll
+                    for (int kk = 0; kk < H; kk++)
+#pragma unroll
+                        for (int h = 0; h < 2; h++) {
+                            const float2 x = unpack2<T>(qa[kk][2 * h + r]), y = unpack2<T>(qa[kk + H][2 * h + r]);
+                            const float2 c0 = angles[((r * H + kk) * 2 + h) * 2], c1 = angles[((r * H + kk) * 2 + h) * 2 + 1];
+                            qa[kk][2 * h + r] = pack2<T>(rope_rotate(x.x, y.x, true, c0), rope_rotate(x.y, y.y, true, c1));
+                            qa[kk + H][2 * h + r] = pack2<T>(rope_rotate(y.x, x.x, false, c0), rope_rotate(y.y, x.y, false, c1));
+                        }
+            }
+        }
+    };
+    /* ROTATE_Q: item it's angles into `angles`, in take_q's order. Rows past the item's last are never stored: angle (1, 0). */
+    auto load_angles = [&](const work_item &it) {
+        const float2 *table = reinterpret_cast<const float2 *>(it.sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin);
+        const int half = a.rotary_dim / 2;
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            const bool stored = row0 + 8 * r < it.rows;
+            const int64_t first_pair = (int64_t)(it.first_pos + row0 + 8 * r) * half;
+            if (a.rope == 1) {
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+                    for (int h = 0; h < 2; h++) {
+                        const int f = 16 * kk + 8 * h + f0;
+                        angles[(r * (D / 16) + kk) * 2 + h] = stored && f < a.rotary_dim ? table[first_pair + f / 2] : make_float2(1.0f, 0.0f);
+                    }
+            } else {
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) { /* (kk, h, e) of take_q's GPT-NeoX loop */
+                    const int f = 16 * (i / 4) + 8 * (i / 2 % 2) + f0 + i % 2;
+                    angles[r * (D / 8) + i] = stored ? table[first_pair + f] : make_float2(1.0f, 0.0f);
+                }
+            }
+        }
+    };
 
     /*
      * Turns at Q K^T: warpgroup 1 waits on barrier 3 and then arrives on 4, warpgroup 2 waits on 4 and
@@ -478,9 +578,10 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
      * then arrive on 3 at an item's start right after its last hand-over of the previous item.
      */
     if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
-    uint32_t q_phase = 0;
-    for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
-        const work_item it = item_at<BN>(a, tiles, w);
+    int w = item_of_block(0); /* blockIdx.x: the grid has at most `items` blocks */
+    work_item it = wait_item(0);
+    if constexpr (ROTATE_Q) load_angles(it);
+    for (int k = 0; w < items; k++) {
         wg_first = it.first_pos + wg * 64;
         const int32_t wg_last = it.first_pos + min(it.rows, wg * 64 + 64) - 1;
         pos0 = wg_first + warp * 16 + lane / 4; /* this thread's two query rows */
@@ -491,15 +592,14 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
          * passed over. Warpgroup 2's last row is the item's, so it takes all key_tiles.
          */
         const int my_tiles = min(it.key_tiles, wg_last / BN + 1);
-        mbar_wait(&q_full, q_phase);
-        q_phase ^= 1;
+        take_q();
 
         /* S of tile n is computed while P V of tile n - 1 runs, then its softmax while that finishes. */
         issue_qk(0);
         turn_pass(wg);
         wgmma_wait<0>();
         release_k(0);
-        if (my_tiles == 1) release_q();
+        if (!ROTATE_Q && my_tiles == 1) release_q();
         fence_registers(sc);
         softmax_tile(0);
         pack_p();
@@ -509,7 +609,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             turn_pass(wg);
             wgmma_wait<1>(); /* Q K^T of tile n is done, P V of tile n - 1 may still run */
             release_k(n);
-            if (n == my_tiles - 1) release_q();
+            if (!ROTATE_Q && n == my_tiles - 1) release_q();
             fence_registers(sc);
             softmax_tile(n);
             wgmma_wait<0>();
@@ -520,6 +620,13 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
             pack_p();
         }
         issue_pv(my_tiles - 1);
+        const int w_next = item_of_block(k + 1);
+        work_item next = it;
+        if constexpr (ROTATE_Q) {
+            /* The next item's Q, asked for at this one's start, is in: its angles load while this item's last P V runs. */
+            if (w_next < items) next = wait_item(k + 1);
+            load_angles(next); /* after the last item, its own again: all of `angles` set on every path */
+        }
         wgmma_wait<0>();
         fence_registers(o);
         release_v(my_tiles - 1);
@@ -558,6 +665,10 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         stage0 += it.key_tiles;
         phase0 ^= (uint32_t)(stage0 / STAGES) & 1;
         stage0 %= STAGES;
+        /* Without ROTATE_Q, Q was freed after the last Q K^T: the next one loaded during the store. */
+        if (!ROTATE_Q && w_next < items) next = wait_item(k + 1);
+        it = next;
+        w = w_next;
     }
     if (wg == 0) turn_wait(wg); /* warpgroup 2's last hand-over */
 #endif
@@ -616,30 +727,32 @@ int multiprocessors() {
     return count;
 }
 
-template <typename T, int D>
+template <typename T, int D, bool ROTATE_Q>
 cudaError_t launch(const step_args &a, const wgmma_maps &maps, const context_tile *tiles, int tile_count, cudaStream_t stream) {
     constexpr int bytes = shared_bytes<T, D>();
-    cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
+    cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D, ROTATE_Q>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (status != cudaSuccess) return status;
     const int items = a.num_heads * tile_count, sms = multiprocessors();
-    context_wgmma_kernel<T, D><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(a, tiles, items, maps.q_from_qkv,
-                                                                                                maps.q, maps.kv);
+    context_wgmma_kernel<T, D, ROTATE_Q><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(
+        a, tiles, items, maps.q_from_qkv, maps.q, maps.kv);
     return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t launch_for_head_size(const step_args &a, const wgmma_maps &maps, const context_tile *tiles, int tile_count,
                                  cudaStream_t stream) {
+    const bool rotates = maps.q_from_qkv && a.rope != 0; /* Q from qkv, unrotated: the plan allows it at D <= 128 alone */
     switch (a.head_size) {
-    case 64: return launch<T, 64>(a, maps, tiles, tile_count, stream);
-    case 128: return launch<T, 128>(a, maps, tiles, tile_count, stream);
-    default: return launch<T, 256>(a, maps, tiles, tile_count, stream);
+    case 64: return rotates ? launch<T, 64, true>(a, maps, tiles, tile_count, stream) : launch<T, 64, false>(a, maps, tiles, tile_count, stream);
+    case 128: return rotates ? launch<T, 128, true>(a, maps, tiles, tile_count, stream) : launch<T, 128, false>(a, maps, tiles, tile_count, stream);
+    default: return launch<T, 256, false>(a, maps, tiles, tile_count, stream);
     }
 }
 
 } // namespace
 
-bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, wgmma_maps *maps) {
+bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, bool grown_base,
+                        wgmma_maps *maps) {
     if (type_id != TRTLLM4J_FLOAT16 && type_id != TRTLLM4J_BFLOAT16) return false;
     if (a.head_size != 64 && a.head_size != 128 && a.head_size != 256) return false;
     /* Plain causal logits with a positive scale: every key up to the query's position, nothing else to add or cap. */
@@ -657,7 +770,8 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
     }
     /* sm_90a code runs on compute capability 9.0 alone. */
     if (major != 9 || minor != 0 || tensor_map_encoder() == nullptr) return false;
-    maps->q_from_qkv = a.rope == 0;
+    /* Q from qkv where it needs no RoPE or the kernel rotates it (ROTATE_Q), else rotated by the pre-pass. */
+    maps->q_from_qkv = a.rope == 0 || (a.head_size <= 128 && (a.rope == 1 || a.rotary_dim == a.head_size) && !grown_base);
     const bool q_mapped = maps->q_from_qkv
                               ? encode_map(&maps->q, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens, a.num_heads,
                                            (uint64_t)(a.num_heads + 2 * a.num_kv_heads) * a.head_size, a.head_size, BM)

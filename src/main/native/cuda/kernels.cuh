@@ -131,6 +131,15 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, f
     return *reinterpret_cast<uint32_t *>(&v);
 }
 
+/* The two values of the storage type in a 32-bit register as floats, the low half first. */
+template <typename T> __device__ __forceinline__ float2 unpack2(uint32_t v);
+template <> __device__ __forceinline__ float2 unpack2<__half>(uint32_t v) {
+    return __half22float2(*reinterpret_cast<__half2 *>(&v));
+}
+template <> __device__ __forceinline__ float2 unpack2<__nv_bfloat16>(uint32_t v) {
+    return __bfloat1622float2(*reinterpret_cast<__nv_bfloat162 *>(&v));
+}
+
 /* 1 / each of a thread's two rows' softmax sums, whose parts the 4 threads of a quad hold (mma fragments). */
 __device__ __forceinline__ void row_inverses(const float (&row_sum)[2], float (&inverse)[2]) {
 #pragma unroll
@@ -220,7 +229,7 @@ __device__ __forceinline__ int64_t q_rotated_offset(const step_args &a, int64_t 
 /*
  * Launchers of the tensor-core context kernels, float16 and bfloat16. Both read K and V from
  * kv_cache, which the step's pre-pass has written (attention.cu), and Q from q_rotated, which it also
- * writes, or (the wgmma kernel, without RoPE) straight from qkv.
+ * writes, or (the wgmma kernel, without RoPE or rotating Q itself) straight from qkv.
  * context_mma.cu: mma.sync, any head size, every masking and logit rule; tiles of CONTEXT_TILE.
  */
 cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
@@ -230,14 +239,16 @@ cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const contex
  * context_wgmma.cu: warpgroup MMA with TMA loads, for sm_90a devices. context_wgmma_plan says whether
  * it takes this step (the device, the type, the head size, plain causal logits: no ALiBi, no
  * soft-capping, no window that bites) and, if so, encodes the tensor maps it loads from: kv_cache, and
- * Q from qkv where there is no RoPE (the pre-pass then need not copy Q), else from q_rotated. Its
- * tiles are WGMMA_TILE query tokens.
+ * Q from qkv (the pre-pass then need not copy Q) where there is no RoPE or the kernel rotates Q itself
+ * (head sizes up to 128, GPT-J pairs or GPT-NeoX over the whole head, no context sequence of the step
+ * on a grown base: grown_base), else from q_rotated. Its tiles are WGMMA_TILE query tokens.
  */
 struct wgmma_maps {
     CUtensorMap q, kv;
     int32_t q_from_qkv; /* q maps qkv, [num_tokens][num_heads + 2 num_kv_heads][head_size]; else q_rotated */
 };
-bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, wgmma_maps *maps);
+bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, bool grown_base,
+                        wgmma_maps *maps);
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
                                  int tile_count, cudaStream_t stream);
 
