@@ -369,12 +369,13 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     /*
      * ROTATE_Q (Q unrotated from qkv, RoPE angles from a table, D up to 128: the plan's conditions):
      * this thread's part of the warpgroup's Q rows as wgmma's A fragments, held in registers for the
-     * item, loaded once from shared memory and rotated there, so that the pre-pass need not write
+     * item, loaded once from shared memory and rotated in them, so that the pre-pass need not write
      * rotated Q to the workspace and read it back; and the angles of the thread's rows (fragment
      * registers r and 2 + r: rows row0 and row0 + 8; features 16 kk + 2 (lane % 4) + {0, 1}, + 8 in
-     * registers 2 and 3), loaded for the next item while the current one's last P V runs, when S's
-     * registers are free: loaded at the item's start they cost the kernel 5%, about what the pre-pass
-     * saved. At D = 256 the fragments would not fit beside O.
+     * registers 2 and 3). Both are taken for the next item, and Q rotated, while the current one's
+     * last P V runs, when S's registers are free and the tensor cores busy: the angles loaded at the
+     * item's start cost the kernel 5%, about what the pre-pass saved, and the rotation there 1%. At
+     * D = 256 the fragments would not fit beside O.
      */
     static_assert(!ROTATE_Q || (D <= 128 && BN == 128), "Q K^T from registers: S as one n128 wgmma a k-step");
     uint32_t qa[ROTATE_Q ? D / 16 : 1][4];
@@ -499,7 +500,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     /*
      * With ROTATE_Q, loads this thread's fragments of the item's Q (waited for) by ldmatrix from the
      * 128-byte swizzle (16-byte chunk c of row r lies at chunk c ^ (r % 8)), frees Q's buffer at once,
-     * so that the next item's Q loads during this one, and rotates them. A GPT-J pair is the two halves of one
+     * so that the following item's Q loads during this one, and rotates them. A GPT-J pair is the two halves of one
      * register; a GPT-NeoX pair (rotary_dim = D) lies D / 32 k-steps apart in this thread. Rotated
      * values are rounded to the storage type once, as the pre-pass rounds them.
      */
@@ -580,7 +581,10 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     if (wg == 1) turn_pass(wg); /* warpgroup 1 goes first */
     int w = item_of_block(0); /* blockIdx.x: the grid has at most `items` blocks */
     work_item it = wait_item(0);
-    if constexpr (ROTATE_Q) load_angles(it);
+    if constexpr (ROTATE_Q) {
+        load_angles(it);
+        take_q();
+    }
     for (int k = 0; w < items; k++) {
         wg_first = it.first_pos + wg * 64;
         const int32_t wg_last = it.first_pos + min(it.rows, wg * 64 + 64) - 1;
@@ -592,7 +596,6 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
          * passed over. Warpgroup 2's last row is the item's, so it takes all key_tiles.
          */
         const int my_tiles = min(it.key_tiles, wg_last / BN + 1);
-        take_q();
 
         /* S of tile n is computed while P V of tile n - 1 runs, then its softmax while that finishes. */
         issue_qk(0);
@@ -623,9 +626,12 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         const int w_next = item_of_block(k + 1);
         work_item next = it;
         if constexpr (ROTATE_Q) {
-            /* The next item's Q, asked for at this one's start, is in: its angles load while this item's last P V runs. */
-            if (w_next < items) next = wait_item(k + 1);
-            load_angles(next); /* after the last item, its own again: all of `angles` set on every path */
+            /* The next item's Q, asked for at this one's start, is in: it is rotated while this item's last P V runs. */
+            if (w_next < items) {
+                next = wait_item(k + 1);
+                load_angles(next);
+                take_q();
+            }
         }
         wgmma_wait<0>();
         fence_registers(o);
