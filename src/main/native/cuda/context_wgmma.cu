@@ -27,7 +27,7 @@
  * K and V are read from kv_cache, written by the step's pre-pass (attention.cu). Q comes straight from
  * qkv without RoPE and, at D = 64 and 128 with angles from a table (ROTATE_Q), unrotated, to be
  * rotated in registers here, which spares the pre-pass a copy of Q (2 x 4096 tokens, D 128 with RoPE:
- * 0.507 -> 0.487 ms on an H200); otherwise rotated, from the workspace, where the pre-pass put it.
+ * 0.507 -> 0.478 ms on an H200); otherwise rotated, from the workspace, where the pre-pass put it.
  * Rotated in shared memory instead, by the consumers or by the producer's idle warps, Q cost the
  * kernel what it saved the pre-pass (BENCHMARKS.md).
  *
