@@ -500,9 +500,9 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     /*
      * With ROTATE_Q, loads this thread's fragments of the item's Q (waited for) by ldmatrix from the
      * 128-byte swizzle (16-byte chunk c of row r lies at chunk c ^ (r % 8)), frees Q's buffer at once,
-     * so that the following item's Q loads during this one, and rotates them. A GPT-J pair is the two halves of one
-     * register; a GPT-NeoX pair (rotary_dim = D) lies D / 32 k-steps apart in this thread. Rotated
-     * values are rounded to the storage type once, as the pre-pass rounds them.
+     * so that the following item's Q loads during this one, and rotates them. A GPT-J pair is the two
+     * halves of one register; a GPT-NeoX pair (rotary_dim = D) lies D / 32 k-steps apart in this
+     * thread. Rotated values are rounded to the storage type once, as the pre-pass rounds them.
      */
     auto take_q = [&] {
         if constexpr (ROTATE_Q) {
