@@ -573,25 +573,32 @@ decode_mma_kernel(const step_args a, const int32_t *__restrict__ generation, int
     for (int p = tid; p < a.rotary_dim / 2; p += DECODE_THREADS) angles_s[p] = rope_cos_sin(a, sq, pos, p);
     constexpr int Q_PER_THREAD = MMA_HEADS * DP / DECODE_THREADS;
     static_assert(MMA_HEADS * DP % DECODE_THREADS == 0, "the queries' elements split evenly over the threads");
+    /* The thread's u-th element: head hq, feature i, and its RoPE partner (-1 if none, or past the heads and D). */
+    struct element {
+        int hq, i, pair, partner;
+        bool first;
+    };
+    const auto element_of = [&](int u) {
+        element e;
+        const int idx = tid + u * DECODE_THREADS;
+        e.hq = idx / DP;
+        e.i = idx - e.hq * DP;
+        e.partner = e.hq < heads && e.i < D ? rope_partner(a, e.i, &e.pair, &e.first) : -1;
+        return e;
+    };
     float qx[Q_PER_THREAD], qp[Q_PER_THREAD];
 #pragma unroll
     for (int u = 0; u < Q_PER_THREAD; u++) {
-        const int idx = tid + u * DECODE_THREADS, hq = idx / DP, i = idx - hq * DP;
-        int pair, partner = -1;
-        bool first;
-        if (hq < heads && i < D) partner = rope_partner(a, i, &pair, &first);
-        const T *q = qkv + qkv_offset(a, sq.token_start, first_head + min(hq, heads - 1));
-        qx[u] = hq < heads && i < D ? to_float(q[i]) : 0.0f;
-        qp[u] = partner >= 0 ? to_float(q[partner]) : 0.0f;
+        const element e = element_of(u);
+        const T *q = qkv + qkv_offset(a, sq.token_start, first_head + min(e.hq, heads - 1));
+        qx[u] = e.hq < heads && e.i < D ? to_float(q[e.i]) : 0.0f;
+        qp[u] = e.partner >= 0 ? to_float(q[e.partner]) : 0.0f;
     }
     __syncthreads(); /* the angles are in */
 #pragma unroll
     for (int u = 0; u < Q_PER_THREAD; u++) {
-        const int idx = tid + u * DECODE_THREADS, hq = idx / DP, i = idx - hq * DP;
-        int pair, partner = -1;
-        bool first;
-        if (hq < heads && i < D) partner = rope_partner(a, i, &pair, &first);
-        q_s[hq][i] = partner >= 0 ? rope_rotate(qx[u], qp[u], first, angles_s[pair]) : qx[u];
+        const element e = element_of(u);
+        q_s[e.hq][e.i] = e.partner >= 0 ? rope_rotate(qx[u], qp[u], e.first, angles_s[e.pair]) : qx[u];
     }
     __syncthreads();
     /* Q^T as the B operand: head lane / 4, features 16 ks + 2 (lane % 4) + {0, 1} and 8 more. */
