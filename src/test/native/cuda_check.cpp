@@ -5,7 +5,8 @@
  *   cuda_check LIBDIR --initialize       only the cuda backend's initialize() and describe()
  * `cases` random configurations of every kind, then cases / 4 prefill configurations: the 16-bit
  * types, head sizes 64, 128 and 256, plain causal logits and long prompts, the steps that the
- * fastest context kernels take (context_wgmma.cu on sm_90a); then cases / 16 wide configurations:
+ * fastest context kernels take (context_wgmma.cu on sm_90a; a quarter of them prompts of whole key
+ * tiles from position 0, whose K and V that kernel writes); then cases / 16 wide configurations:
  * hundreds of heads of sizes whose 16-byte pieces do not divide the pre-pass's chunks, so that a
  * chunk ends inside a head and a GPT-NeoX piece's partner lies in the next chunk.
  * Inputs are uniform in [-1, 1]; the outputs are poisoned (all bits set: NaN) before each run. Cache
@@ -178,12 +179,14 @@ config prefill_config(std::mt19937 &rng, int index) {
     c.q_scaling = q_scalings[pick(3)];
     c.softcap = 0.0f;
     const int batch = 1 + pick(3);
+    /* One in four: prompts of whole 128-token tiles from position 0, whose K and V the sm_90a kernel writes. */
+    const bool whole_tiles = pick(4) == 0;
     for (int b = 0; b < batch; b++) {
         sequence q;
         if (b == 0 || pick(4)) {
             q.type = TRTLLM4J_REQUEST_CONTEXT;
-            q.length = 1 + pick(700);
-            q.past = pick(2) ? 0 : 1 + pick(300);
+            q.length = whole_tiles ? 128 * (1 + pick(5)) : 1 + pick(700);
+            q.past = whole_tiles || pick(2) ? 0 : 1 + pick(300);
         } else {
             q.type = TRTLLM4J_REQUEST_GENERATION;
             q.length = 1;

@@ -149,11 +149,24 @@ workspace_layout layout_of(const trtllm4j_params *p, const trtllm4j_attention_st
 /* Threads of a pre-pass block at most, and pieces each loads at once. */
 enum { PREPARE_THREADS = 256, PREPARE_UNROLL = 4 };
 
+/* The sequence of a token: the last one starting at or before it. */
+__device__ __forceinline__ int sequence_of(const step_args &a, int batch_size, int64_t token) {
+    int lo = 0, hi = batch_size - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (a.sequences[mid].token_start <= token) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
 /*
- * For every token whose request type is in type_mask: rotates K and writes it and V to the cache;
- * for a context token of a 16-bit step, also rotates its query heads into q_rotated, where that is
- * not NULL (the wgmma kernel may read Q from qkv: without RoPE, or rotating it itself). Rounded to the storage type once, as the
- * cache holds them, so that every kernel reads what the CPU backend computes.
+ * For every token whose request type is in type_mask: rotates K and writes it and V to the cache,
+ * but for the K or V (kernel_writes: KERNEL_WRITES_K, KERNEL_WRITES_V) of context tokens in whole
+ * tiles of key_tile positions, which the wgmma kernel writes; for a context token of a 16-bit step,
+ * also rotates its query heads into q_rotated, where that is not NULL (the wgmma kernel may read Q
+ * from qkv: without RoPE, or rotating it itself). Rounded to the storage type once, as the cache
+ * holds them, so that every kernel reads what the CPU backend computes.
  * One block a token, as many threads as the step's widest token needs (run). The token's 16-byte
  * pieces go through shared memory in chunks of PREPARE_UNROLL pieces a thread, each chunk's loads all
  * issued before any is used (the kernel is bound by memory: with one load in flight a thread it ran
@@ -161,7 +174,8 @@ enum { PREPARE_THREADS = 256, PREPARE_UNROLL = 4 };
  * too, unless the chunk splits their head.
  */
 template <typename T>
-__global__ void __launch_bounds__(PREPARE_THREADS) prepare_kernel(const step_args a, int batch_size, int type_mask) {
+__global__ void __launch_bounds__(PREPARE_THREADS)
+prepare_kernel(const step_args a, int batch_size, int type_mask, int kernel_writes, int key_tile) {
     extern __shared__ uint4 pieces_s[]; /* [blockDim.x * PREPARE_UNROLL] */
     /*
      * (cos, sin) of the token's pairs, pair p at (p % E) * (half / E) + p / E: the lanes of a warp take
@@ -169,20 +183,22 @@ __global__ void __launch_bounds__(PREPARE_THREADS) prepare_kernel(const step_arg
      */
     __shared__ float2 angles_s[128];
     const int64_t token = blockIdx.x;
-    int lo = 0, hi = batch_size - 1; /* the last sequence starting at or before token */
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (a.sequences[mid].token_start <= token) lo = mid;
-        else hi = mid - 1;
-    }
+    const int lo = sequence_of(a, batch_size, token);
     const seq_meta sq = a.sequences[lo];
     if (!(type_mask & (1 << sq.request_type))) return;
     const int32_t pos = sq.past_length + (int32_t)(token - sq.token_start);
     const bool queries = a.q_rotated != nullptr && sq.request_type == TRTLLM4J_REQUEST_CONTEXT;
-    const int first_column = queries ? 0 : a.num_heads; /* column heads of qkv: Q, then K, then V */
+    /* The wgmma kernel writes the K (V) of a context token in a whole key tile where kernel_writes says so. */
+    const bool in_whole_tile = sq.request_type == TRTLLM4J_REQUEST_CONTEXT && kernel_writes != 0 &&
+                               pos < sq.input_length / key_tile * key_tile;
+    const int kernel_takes = in_whole_tile ? kernel_writes : 0;
+    /* Column heads of qkv: Q, then K, then V; this block's are [first_column, end_column). */
+    const int first_column = queries ? 0 : kernel_takes & KERNEL_WRITES_K ? a.num_heads + a.num_kv_heads : a.num_heads;
+    const int end_column = a.num_heads + (kernel_takes & KERNEL_WRITES_V ? 1 : 2) * a.num_kv_heads;
+    if (first_column >= end_column) return;
     constexpr int E = vec_width<T>::value;              /* head sizes are multiples of 8: whole 16-byte pieces */
     const int D = a.head_size, pieces = D / E, half = a.rotary_dim / 2;
-    const int first = first_column * pieces, total = (a.num_heads + 2 * a.num_kv_heads) * pieces;
+    const int first = first_column * pieces, total = end_column * pieces;
     const T *row = static_cast<const T *>(a.qkv) + qkv_offset(a, token, 0);
     T *cache = static_cast<T *>(a.kv_cache);
     /* The usual case, a table whose pairs of a piece are 16-byte aligned and contiguous: whole pieces of angles. */
@@ -256,6 +272,71 @@ __global__ void __launch_bounds__(PREPARE_THREADS) prepare_kernel(const step_arg
                                                              : cache + cache_offset(a, lo, 1, column - a.num_heads - a.num_kv_heads, pos);
             *reinterpret_cast<uint4 *>(dst + i0) = piece;
         }
+    }
+}
+
+/*
+ * The pre-pass of a 16-bit prefill whose wgmma kernel rotates Q and writes V itself (every context
+ * sequence from position 0; GPT-J pairs, or GPT-NeoX over the whole head; rotary_dim a multiple of 16
+ * and tables 16-byte aligned: run's keys_only): rotates each context token's K into the cache and
+ * copies its V there where the token lies in its sequence's last, partial tile of key_tile positions.
+ * A thread takes one 16-byte piece of K (GPT-J) or the two pieces half the head apart (GPT-NeoX), with
+ * their angles as 16-byte loads; no shared memory and no barrier. At 2 x 4096 tokens, 8 KV heads, D
+ * 128 on an H200 it takes 13-14 us, prepare_kernel 16.5-17.8 us for the same K (18.9 MB read).
+ */
+template <typename T>
+__global__ void __launch_bounds__(256) rotate_keys_kernel(const step_args a, int batch_size, int key_tile) {
+    constexpr int E = vec_width<T>::value;
+    const int D = a.head_size, units = a.rope == 2 ? D / (2 * E) : D / E; /* threads a token's KV head */
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (int64_t)a.num_tokens * a.num_kv_heads * units) return;
+    const int unit = (int)(i % units), g = (int)(i / units % a.num_kv_heads);
+    const int64_t token = i / units / a.num_kv_heads;
+    const int b = sequence_of(a, batch_size, token);
+    const seq_meta sq = a.sequences[b];
+    if (sq.request_type != TRTLLM4J_REQUEST_CONTEXT) return;
+    const int32_t pos = sq.past_length + (int32_t)(token - sq.token_start);
+    const T *k = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + g);
+    T *cache = static_cast<T *>(a.kv_cache);
+    T *k_cache = cache + cache_offset(a, b, 0, g, pos);
+    /* The position's (cos, sin) pairs, two to a float4. */
+    const float4 *angles = reinterpret_cast<const float4 *>((sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin) +
+                                                            (int64_t)pos * a.rotary_dim);
+    const int f0 = unit * E, half = D / 2; /* features [f0, f0 + E), and with GPT-NeoX their partners [half + f0, ...) */
+    uint4 x = *reinterpret_cast<const uint4 *>(k + f0);
+    T *xe = reinterpret_cast<T *>(&x);
+    if (a.rope == 2) {
+        uint4 y = *reinterpret_cast<const uint4 *>(k + half + f0);
+        T *ye = reinterpret_cast<T *>(&y);
+        float4 c[E / 2]; /* pairs f0 .. f0 + E - 1 */
+#pragma unroll
+        for (int j = 0; j < E / 2; j++) c[j] = angles[f0 / 2 + j];
+#pragma unroll
+        for (int e = 0; e < E; e++) {
+            const float2 cs = e % 2 ? make_float2(c[e / 2].z, c[e / 2].w) : make_float2(c[e / 2].x, c[e / 2].y);
+            const float xf = to_float(xe[e]), yf = to_float(ye[e]);
+            xe[e] = from_float<T>(rope_rotate(xf, yf, true, cs));
+            ye[e] = from_float<T>(rope_rotate(yf, xf, false, cs));
+        }
+        *reinterpret_cast<uint4 *>(k_cache + half + f0) = y;
+    } else if (f0 < a.rotary_dim) {
+        float4 c[E / 4]; /* pairs f0 / 2 .. f0 / 2 + E / 2 - 1 */
+#pragma unroll
+        for (int j = 0; j < E / 4; j++) c[j] = angles[f0 / 4 + j];
+#pragma unroll
+        for (int p = 0; p < E / 2; p++) {
+            const float2 cs = p % 2 ? make_float2(c[p / 2].z, c[p / 2].w) : make_float2(c[p / 2].x, c[p / 2].y);
+            const float x0 = to_float(xe[2 * p]), x1 = to_float(xe[2 * p + 1]);
+            xe[2 * p] = from_float<T>(rope_rotate(x0, x1, true, cs));
+            xe[2 * p + 1] = from_float<T>(rope_rotate(x1, x0, false, cs));
+        }
+    }
+    *reinterpret_cast<uint4 *>(k_cache + f0) = x;
+    if (pos >= sq.input_length / key_tile * key_tile) { /* the last, partial key tile: V is this pre-pass's to copy */
+        const T *v = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + a.num_kv_heads + g);
+        T *v_cache = cache + cache_offset(a, b, 1, g, pos);
+        *reinterpret_cast<uint4 *>(v_cache + f0) = *reinterpret_cast<const uint4 *>(v + f0);
+        if (a.rope == 2) *reinterpret_cast<uint4 *>(v_cache + half + f0) = *reinterpret_cast<const uint4 *>(v + half + f0);
     }
 }
 
@@ -961,20 +1042,39 @@ cudaError_t launch_decode(const step_args &a, const int32_t *generation, int cou
     }
 }
 
+bool aligned16(const void *p) {
+    return ((uintptr_t)p & 15) == 0;
+}
+
 template <typename T>
 int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_id, const context_tile *tiles,
-            int tile_count, const wgmma_maps *wgmma, const int32_t *generation, int generation_count, int splits,
-            float *partials, int32_t *counters, cudaStream_t stream) {
-    /* The 16-bit decode kernel writes its own new K and V; the pre-pass writes every other new token's. */
+            int tile_count, const wgmma_maps *wgmma, bool context_prepass, const int32_t *generation, int generation_count,
+            int splits, float *partials, int32_t *counters, cudaStream_t stream) {
+    /*
+     * The 16-bit decode kernel writes its own new K and V; the pre-pass writes every other new token's,
+     * but for what the wgmma kernel writes (wgmma->kernel_writes), and context tokens need it at all
+     * only where context_prepass.
+     */
     const bool fused_decode = !std::is_same_v<T, float>;
     const int mask = (generation_count > 0 && !fused_decode ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
-                     (tile_count > 0 ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
-    if (mask != 0) {
+                     (tile_count > 0 && context_prepass ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
+    /* Only K to rotate (the wgmma kernel rotates Q and writes V; no generation token here needs a pre-pass), in whole 16-byte pieces. */
+    const bool keys_only = mask == 1 << TRTLLM4J_REQUEST_CONTEXT && wgmma && wgmma->kernel_writes == KERNEL_WRITES_V &&
+                           a.q_rotated == nullptr && (a.rope == 1 || a.rotary_dim == a.head_size) &&
+                           a.rotary_dim % (2 * vec_width<T>::value) == 0 && aligned16(a.rotary_cos_sin) &&
+                           aligned16(a.long_rope_rotary_cos_sin);
+    if (keys_only) {
+        const int64_t threads = (int64_t)s->num_tokens * a.num_kv_heads * (a.head_size / vec_width<T>::value / (a.rope == 2 ? 2 : 1));
+        rotate_keys_kernel<T><<<(unsigned)((threads + 255) / 256), 256, 0, stream>>>(a, s->batch_size, wgmma->key_tile);
+        cudaError_t status = cudaGetLastError();
+        if (status != cudaSuccess) return cuda_failure("rotate_keys_kernel launch", status);
+    } else if (mask != 0) {
         /* Threads for the most pieces a token has, PREPARE_UNROLL each: small blocks for K and V alone, more of them a multiprocessor. */
         const int pieces = (a.q_rotated != nullptr && tile_count > 0 ? a.num_heads + 2 * a.num_kv_heads : 2 * a.num_kv_heads) *
                            (a.head_size / vec_width<T>::value);
         const int threads = std::min<int>(PREPARE_THREADS, (pieces + 32 * PREPARE_UNROLL - 1) / (32 * PREPARE_UNROLL) * 32);
-        prepare_kernel<T><<<s->num_tokens, threads, threads * PREPARE_UNROLL * sizeof(uint4), stream>>>(a, s->batch_size, mask);
+        prepare_kernel<T><<<s->num_tokens, threads, threads * PREPARE_UNROLL * sizeof(uint4), stream>>>(
+            a, s->batch_size, mask, wgmma ? wgmma->kernel_writes : 0, wgmma ? wgmma->key_tile : 1);
         cudaError_t status = cudaGetLastError();
         if (status != cudaSuccess) return cuda_failure("prepare_kernel launch", status);
     }
@@ -998,10 +1098,6 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
         if (status != cudaSuccess) return cuda_failure("decode kernels launch", status);
     }
     return TRTLLM4J_OK;
-}
-
-bool aligned16(const void *p) {
-    return ((uintptr_t)p & 15) == 0;
 }
 
 } // namespace
@@ -1047,6 +1143,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     int tile_count = 0, generation_count = 0;
     int32_t start = 0, most_keys = 1, longest_context = 0;
     bool context_grown_base = false; /* a context sequence's RoPE angles from a grown base, not a table */
+    bool fresh_contexts = true;      /* every context sequence starts at position 0 */
     const int long_context = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths, input_lengths,
                                                           TRTLLM4J_REQUEST_CONTEXT);
     const int long_generation = trtllm4j_long_rope_uses_long(p, s->batch_size, request_types, past_lengths,
@@ -1064,6 +1161,7 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
         } else {
             longest_context = std::max(longest_context, past_lengths[b] + input_lengths[b]);
             context_grown_base = context_grown_base || grows;
+            fresh_contexts = fresh_contexts && past_lengths[b] == 0;
         }
     }
     step_args a;
@@ -1093,8 +1191,14 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     a.sinks = s->sink_token_length;
 
     wgmma_maps maps;
-    const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context, context_grown_base, &maps);
+    const bool wgmma = longest_context > 0 && context_wgmma_plan(a, p->type_id, s->batch_size, longest_context,
+                                                                 context_grown_base, fresh_contexts, &maps);
     if (wgmma && maps.q_from_qkv) a.q_rotated = nullptr; /* the pre-pass leaves Q alone */
+    /* Where the wgmma kernel writes K and V of whole key tiles and every context is whole tiles, context tokens skip the pre-pass. */
+    bool context_prepass = !(wgmma && maps.kernel_writes == (KERNEL_WRITES_K | KERNEL_WRITES_V));
+    for (int b = 0; b < s->batch_size && !context_prepass; b++) {
+        context_prepass = request_types[b] != TRTLLM4J_REQUEST_GENERATION && input_lengths[b] % maps.key_tile != 0;
+    }
     const int32_t context_tile_size = wgmma ? WGMMA_TILE : CONTEXT_TILE;
     for (int b = 0; b < s->batch_size; b++) {
         if (request_types[b] == TRTLLM4J_REQUEST_GENERATION) continue;
@@ -1118,13 +1222,13 @@ trtllm4j_cuda_attention_enqueue(const trtllm4j_params *p, const trtllm4j_attenti
     int32_t *counters = reinterpret_cast<int32_t *>(workspace + w.counters);
     switch (p->type_id) {
     case TRTLLM4J_FLOAT16:
-        return run<__half>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation,
+        return run<__half>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, context_prepass, device_generation,
                            generation_count, splits, partials, counters, stream);
     case TRTLLM4J_BFLOAT16:
-        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation,
+        return run<__nv_bfloat16>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, context_prepass, device_generation,
                                   generation_count, splits, partials, counters, stream);
     default:
-        return run<float>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, device_generation,
+        return run<float>(a, s, p->type_id, device_tiles, tile_count, wgmma ? &maps : nullptr, context_prepass, device_generation,
                           generation_count, splits, partials, counters, stream);
     }
 }

@@ -24,7 +24,12 @@
  * Shared-memory tiles are TMA boxes of 64 features (128 bytes a row) in the 128-byte swizzle, the
  * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
  *
- * K and V are read from kv_cache, written by the step's pre-pass (attention.cu). Q comes straight from
+ * K and V are read from kv_cache, written by the step's pre-pass (attention.cu), except where every
+ * context sequence starts at position 0 (maps.kernel_writes): then the new V, and without RoPE the
+ * new K, come straight from qkv, and the item of a KV group's first query head whose queries start a
+ * whole key tile writes that tile to the cache by TMA from the stage it loaded, while the consumers
+ * read it: a store needs no registers, and the pre-pass is left with the rotated K and the last,
+ * partial tile of each sequence (without RoPE, with nothing where lengths are whole tiles). Q comes straight from
  * qkv without RoPE and, at D = 64 and 128 with angles from a table (ROTATE_Q), unrotated, to be
  * rotated in registers here, which spares the pre-pass a copy of Q (2 x 4096 tokens, D 128 with RoPE:
  * 0.507 -> 0.478 ms on an H200); otherwise rotated, from the workspace, where the pre-pass put it.
@@ -105,6 +110,22 @@ __device__ __forceinline__ void tma_load(void *dst, const CUtensorMap *map, uint
     asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n"
                  ::"r"(smem_address(dst)), "l"(map), "r"(x), "r"(y), "r"(z), "r"(smem_address(bar))
                  : "memory");
+}
+/* One box of a 2D tensor map at (feature x, row y) from shared memory, in this thread's open bulk group. */
+__device__ __forceinline__ void tma_store(const CUtensorMap *map, const void *src, int x, int y) {
+    asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%1, %2}], [%3];\n"
+                 ::"l"(map), "r"(x), "r"(y), "r"(smem_address(src))
+                 : "memory");
+}
+__device__ __forceinline__ void bulk_commit() {
+    asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+}
+/* Waits until this thread's bulk groups have read their shared memory; bulk_wait: until they are done. */
+__device__ __forceinline__ void bulk_wait_read() {
+    asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory");
+}
+__device__ __forceinline__ void bulk_wait() {
+    asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory");
 }
 __device__ __forceinline__ void wgmma_fence() {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
@@ -263,15 +284,16 @@ template <int BN> __device__ __forceinline__ work_item item_at(const step_args &
  * Persistent: grid min(items, multiprocessors) blocks (one fits a multiprocessor), block b taking its
  * share of the items = num_heads * tile_count (item_of_block, item_at); tiles[i] names the sequence
  * and first token of BM queries.
- * q_map: q_rotated as [num_heads * num_tokens rows][D] in boxes of BOX features x BM rows, or where
+ * maps.q: q_rotated as [num_heads * num_tokens rows][D] in boxes of BOX features x BM rows, or where
  * q_from_qkv, qkv as [num_tokens][num_heads (of its num_heads + 2 num_kv_heads)][D] in boxes of BOX
- * features x 1 head x BM tokens; kv_map: kv_cache as [batch * 2 * num_kv_heads * max_seq_len rows][D]
- * in boxes of BOX features x BN rows.
+ * features x 1 head x BM tokens; maps.kv: kv_cache as [batch * 2 * num_kv_heads * max_seq_len rows][D]
+ * in boxes of BOX features x BN rows; maps.new_kv, where kernel_writes: qkv as [num_tokens][all its
+ * heads][D] in boxes of BOX features x 1 head x BN tokens.
  */
 template <typename T, int D, bool ROTATE_Q>
 __global__ void __launch_bounds__(THREADS, 1)
-context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items, const int q_from_qkv,
-                     const __grid_constant__ CUtensorMap q_map, const __grid_constant__ CUtensorMap kv_map) {
+context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, const int items,
+                     const __grid_constant__ wgmma_maps maps) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     constexpr int BN = wgmma_config<D>::BN, STAGES = wgmma_config<D>::STAGES, BOXES = D / BOX;
     constexpr int Q_BOX = BM * BOX, KV_BOX = BN * BOX; /* elements of one box */
@@ -316,7 +338,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
         asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(PRODUCER_REGISTERS));
         if (tid == 0) {
             int stage = 0;
-            uint32_t phase = 0, q_phase = 0;
+            uint32_t phase = 0, q_phase = 0, stored_stages = 0; /* stages whose tiles this thread is writing to the cache */
             for (int k = 0, w = item_of_block(0); w < items; w = item_of_block(++k)) {
                 const work_item it = item_at<BN>(a, tiles, w);
                 const int q_token = it.sq.token_start + it.t0;
@@ -328,25 +350,55 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                 mbar_expect_tx(&q_full, BM * D * sizeof(T));
 #pragma unroll
                 for (int x = 0; x < BOXES; x++) {
-                    if (q_from_qkv) tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, it.h, q_token);
-                    else tma_load(q_s + x * Q_BOX, &q_map, &q_full, x * BOX, it.h * a.num_tokens + q_token);
+                    if (maps.q_from_qkv) tma_load(q_s + x * Q_BOX, &maps.q, &q_full, x * BOX, it.h, q_token);
+                    else tma_load(q_s + x * Q_BOX, &maps.q, &q_full, x * BOX, it.h * a.num_tokens + q_token);
                 }
+                /* kernel_writes: the item of its KV group's first query head whose queries start a whole key tile writes it. */
+                const bool writer = maps.kernel_writes != 0 && it.h % a.group == 0;
+                const int k_head = a.num_heads + it.g, v_head = k_head + a.num_kv_heads;
                 for (int n = 0; n < it.key_tiles; n++) {
                     const int s = stage;
+                    const int new_token = it.sq.token_start + n * BN; /* kernel_writes: every position is a new token's */
                     mbar_wait(&k_empty[s], phase ^ 1);
+                    if (stored_stages >> s & 1) {
+                        bulk_wait_read(); /* the stage's tiles are out in the cache before it loads again */
+                        stored_stages = 0;
+                    }
                     mbar_expect_tx(&k_full[s], BN * D * sizeof(T));
 #pragma unroll
-                    for (int x = 0; x < BOXES; x++) tma_load(k_s + (s * BOXES + x) * KV_BOX, &kv_map, &k_full[s], x * BOX, k_row + n * BN);
+                    for (int x = 0; x < BOXES; x++) {
+                        if (maps.kernel_writes & KERNEL_WRITES_K) tma_load(k_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &k_full[s], x * BOX, k_head, new_token);
+                        else tma_load(k_s + (s * BOXES + x) * KV_BOX, &maps.kv, &k_full[s], x * BOX, k_row + n * BN);
+                    }
                     mbar_wait(&v_empty[s], phase ^ 1);
                     mbar_expect_tx(&v_full[s], BN * D * sizeof(T));
 #pragma unroll
-                    for (int x = 0; x < BOXES; x++) tma_load(v_s + (s * BOXES + x) * KV_BOX, &kv_map, &v_full[s], x * BOX, v_row + n * BN);
+                    for (int x = 0; x < BOXES; x++) {
+                        if (maps.kernel_writes & KERNEL_WRITES_V) tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &v_full[s], x * BOX, v_head, new_token);
+                        else tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.kv, &v_full[s], x * BOX, v_row + n * BN);
+                    }
+                    if (writer && n * BN >= it.first_pos && n * BN + BN <= it.key_end) {
+                        /* Stored from the stage once loaded; the consumers read it meanwhile (both only read it). */
+                        if (maps.kernel_writes & KERNEL_WRITES_K) {
+                            mbar_wait(&k_full[s], phase);
+#pragma unroll
+                            for (int x = 0; x < BOXES; x++) tma_store(&maps.kv, k_s + (s * BOXES + x) * KV_BOX, x * BOX, k_row + n * BN);
+                        }
+                        if (maps.kernel_writes & KERNEL_WRITES_V) {
+                            mbar_wait(&v_full[s], phase);
+#pragma unroll
+                            for (int x = 0; x < BOXES; x++) tma_store(&maps.kv, v_s + (s * BOXES + x) * KV_BOX, x * BOX, v_row + n * BN);
+                        }
+                        bulk_commit();
+                        stored_stages |= 1u << s;
+                    }
                     if (++stage == STAGES) {
                         stage = 0;
                         phase ^= 1;
                     }
                 }
             }
+            bulk_wait(); /* the block's shared memory outlives the writes that read it */
         }
         return;
     }
@@ -739,8 +791,7 @@ cudaError_t launch(const step_args &a, const wgmma_maps &maps, const context_til
     cudaError_t status = cudaFuncSetAttribute(context_wgmma_kernel<T, D, ROTATE_Q>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes);
     if (status != cudaSuccess) return status;
     const int items = a.num_heads * tile_count, sms = multiprocessors();
-    context_wgmma_kernel<T, D, ROTATE_Q><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(
-        a, tiles, items, maps.q_from_qkv, maps.q, maps.kv);
+    context_wgmma_kernel<T, D, ROTATE_Q><<<sms > 0 && sms < items ? sms : items, THREADS, bytes, stream>>>(a, tiles, items, maps);
     return cudaGetLastError();
 }
 
@@ -758,7 +809,7 @@ cudaError_t launch_for_head_size(const step_args &a, const wgmma_maps &maps, con
 } // namespace
 
 bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, bool grown_base,
-                        wgmma_maps *maps) {
+                        bool fresh_contexts, wgmma_maps *maps) {
     if (type_id != TRTLLM4J_FLOAT16 && type_id != TRTLLM4J_BFLOAT16) return false;
     if (a.head_size != 64 && a.head_size != 128 && a.head_size != 256) return false;
     /* Plain causal logits with a positive scale: every key up to the query's position, nothing else to add or cap. */
@@ -777,12 +828,19 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
     /* sm_90a code runs on compute capability 9.0 alone. */
     if (major != 9 || minor != 0 || tensor_map_encoder() == nullptr) return false;
     /* Q from qkv where it needs no RoPE or the kernel rotates it (ROTATE_Q), else rotated by the pre-pass. */
+    const uint64_t token_stride = (uint64_t)(a.num_heads + 2 * a.num_kv_heads) * a.head_size; /* qkv's, in elements */
     maps->q_from_qkv = a.rope == 0 || (a.head_size <= 128 && (a.rope == 1 || a.rotary_dim == a.head_size) && !grown_base);
     const bool q_mapped = maps->q_from_qkv
                               ? encode_map(&maps->q, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens, a.num_heads,
-                                           (uint64_t)(a.num_heads + 2 * a.num_kv_heads) * a.head_size, a.head_size, BM)
+                                           token_stride, a.head_size, BM)
                               : encode_map(&maps->q, type_id, a.q_rotated, 2, (uint64_t)a.num_heads * a.num_tokens, 0, 0, a.head_size, BM);
-    return q_mapped && encode_map(&maps->kv, type_id, a.kv_cache, 2, cache_rows, 0, 0, a.head_size, key_tile_rows(a.head_size));
+    /* New keys and values from qkv where they need no RoPE and every position of a sequence is a new token's. */
+    maps->key_tile = key_tile_rows(a.head_size);
+    maps->kernel_writes = !fresh_contexts ? 0 : a.rope == 0 ? KERNEL_WRITES_K | KERNEL_WRITES_V : KERNEL_WRITES_V;
+    const bool new_kv_mapped = maps->kernel_writes == 0 ||
+                               encode_map(&maps->new_kv, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens,
+                                          a.num_heads + 2 * a.num_kv_heads, token_stride, a.head_size, maps->key_tile);
+    return q_mapped && new_kv_mapped && encode_map(&maps->kv, type_id, a.kv_cache, 2, cache_rows, 0, 0, a.head_size, maps->key_tile);
 }
 
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,

@@ -229,7 +229,9 @@ __device__ __forceinline__ int64_t q_rotated_offset(const step_args &a, int64_t 
 /*
  * Launchers of the tensor-core context kernels, float16 and bfloat16. Both read K and V from
  * kv_cache, which the step's pre-pass has written (attention.cu), and Q from q_rotated, which it also
- * writes, or (the wgmma kernel, without RoPE or rotating Q itself) straight from qkv.
+ * writes, or (the wgmma kernel, without RoPE or rotating Q itself) straight from qkv; the wgmma
+ * kernel may also take new keys and values that need no RoPE straight from qkv and write them to the
+ * cache itself (wgmma_maps::kernel_writes).
  * context_mma.cu: mma.sync, any head size, every masking and logit rule; tiles of CONTEXT_TILE.
  */
 cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const context_tile *tiles, int tile_count,
@@ -241,14 +243,22 @@ cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const contex
  * soft-capping, no window that bites) and, if so, encodes the tensor maps it loads from: kv_cache, and
  * Q from qkv (the pre-pass then need not copy Q) where there is no RoPE or the kernel rotates Q itself
  * (head sizes up to 128, GPT-J pairs or GPT-NeoX over the whole head, no context sequence of the step
- * on a grown base: grown_base), else from q_rotated. Its tiles are WGMMA_TILE query tokens.
+ * on a grown base: grown_base), else from q_rotated. Where every context sequence of the step starts
+ * at position 0 (fresh_contexts), the kernel loads the new V, and without RoPE the new K, from qkv
+ * and writes each whole key tile of them to the cache itself, by TMA from the tile it loaded: the
+ * pre-pass then writes only what is left (the last, partial tile of each sequence, and rotated K).
+ * Its tiles are WGMMA_TILE query tokens.
  */
 struct wgmma_maps {
     CUtensorMap q, kv;
+    CUtensorMap new_kv; /* where kernel_writes: qkv's K and V heads, in boxes of a key tile's tokens */
     int32_t q_from_qkv; /* q maps qkv, [num_tokens][num_heads + 2 num_kv_heads][head_size]; else q_rotated */
+    int32_t kernel_writes; /* KERNEL_WRITES_K | KERNEL_WRITES_V: in whole key tiles, the rest the pre-pass's */
+    int32_t key_tile;      /* the kernel's key tile rows */
 };
+enum { KERNEL_WRITES_K = 1, KERNEL_WRITES_V = 2 };
 bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, bool grown_base,
-                        wgmma_maps *maps);
+                        bool fresh_contexts, wgmma_maps *maps);
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
                                  int tile_count, cudaStream_t stream);
 
