@@ -190,7 +190,7 @@ prepare_kernel(const step_args a, int batch_size, int type_mask, int kernel_writ
     const bool queries = a.q_rotated != nullptr && sq.request_type == TRTLLM4J_REQUEST_CONTEXT;
     /* The wgmma kernel writes the K (V) of a context token in a whole key tile where kernel_writes says so. */
     const bool in_whole_tile = sq.request_type == TRTLLM4J_REQUEST_CONTEXT && kernel_writes != 0 &&
-                               pos < sq.input_length / key_tile * key_tile;
+                               whole_key_tile(pos / key_tile * key_tile, key_tile, sq.input_length);
     const int kernel_takes = in_whole_tile ? kernel_writes : 0;
     /* Column heads of qkv: Q, then K, then V; this block's are [first_column, end_column). */
     const int first_column = queries ? 0 : kernel_takes & KERNEL_WRITES_K ? a.num_heads + a.num_kv_heads : a.num_heads;
@@ -280,64 +280,81 @@ prepare_kernel(const step_args a, int batch_size, int type_mask, int kernel_writ
  * sequence from position 0; GPT-J pairs, or GPT-NeoX over the whole head; rotary_dim a multiple of 16
  * and tables 16-byte aligned: run's keys_only): rotates each context token's K into the cache and
  * copies its V there where the token lies in its sequence's last, partial tile of key_tile positions.
- * A thread takes one 16-byte piece of K (GPT-J) or the two pieces half the head apart (GPT-NeoX), with
- * their angles as 16-byte loads; no shared memory and no barrier. At 2 x 4096 tokens, 8 KV heads, D
- * 128 on an H200 it takes 13-14 us, prepare_kernel 16.5-17.8 us for the same K (18.9 MB read).
+ * A thread takes one 16-byte piece of a token's K heads (GPT-J) or the two pieces half a head apart
+ * (GPT-NeoX) in every KV head: their angles loaded once, as 16-byte loads, then the heads' pieces, HB
+ * heads' loads issued before any is used; no shared memory and no barrier.
  */
-template <typename T>
+template <typename T, int ROPE, int HB>
 __global__ void __launch_bounds__(256) rotate_keys_kernel(const step_args a, int batch_size, int key_tile) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 /* it runs beside the sm_90a kernel alone */
     constexpr int E = vec_width<T>::value;
-    const int D = a.head_size, units = a.rope == 2 ? D / (2 * E) : D / E; /* threads a token's KV head */
+    const int D = a.head_size, units = ROPE == 2 ? D / (2 * E) : D / E; /* threads a token */
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= (int64_t)a.num_tokens * a.num_kv_heads * units) return;
-    const int unit = (int)(i % units), g = (int)(i / units % a.num_kv_heads);
-    const int64_t token = i / units / a.num_kv_heads;
+    if (i >= (int64_t)a.num_tokens * units) return;
+    const int unit = (int)(i % units);
+    const int64_t token = i / units;
     const int b = sequence_of(a, batch_size, token);
     const seq_meta sq = a.sequences[b];
     if (sq.request_type != TRTLLM4J_REQUEST_CONTEXT) return;
     const int32_t pos = sq.past_length + (int32_t)(token - sq.token_start);
-    const T *k = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + g);
-    T *cache = static_cast<T *>(a.kv_cache);
-    T *k_cache = cache + cache_offset(a, b, 0, g, pos);
-    /* The position's (cos, sin) pairs, two to a float4. */
+    const int f0 = unit * E, half = D / 2; /* features [f0, f0 + E), and with GPT-NeoX their partners [half + f0, ...) */
+    const bool rotated = ROPE == 2 || f0 < a.rotary_dim;
+    /* The position's (cos, sin) pairs, two to a float4: GPT-NeoX pairs f0 .. f0 + E - 1, GPT-J f0 / 2 .. f0 / 2 + E / 2 - 1. */
     const float4 *angles = reinterpret_cast<const float4 *>((sq.long_rope ? a.long_rope_rotary_cos_sin : a.rotary_cos_sin) +
                                                             (int64_t)pos * a.rotary_dim);
-    const int f0 = unit * E, half = D / 2; /* features [f0, f0 + E), and with GPT-NeoX their partners [half + f0, ...) */
-    uint4 x = *reinterpret_cast<const uint4 *>(k + f0);
-    T *xe = reinterpret_cast<T *>(&x);
-    if (a.rope == 2) {
-        uint4 y = *reinterpret_cast<const uint4 *>(k + half + f0);
-        T *ye = reinterpret_cast<T *>(&y);
-        float4 c[E / 2]; /* pairs f0 .. f0 + E - 1 */
+    constexpr int C = ROPE == 2 ? E / 2 : E / 4;
+    float4 c[C];
 #pragma unroll
-        for (int j = 0; j < E / 2; j++) c[j] = angles[f0 / 2 + j];
+    for (int j = 0; j < C; j++) c[j] = rotated ? angles[(ROPE == 2 ? f0 / 2 : f0 / 4) + j] : make_float4(1.0f, 0.0f, 1.0f, 0.0f);
+    const T *k = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads) + f0; /* head g: + g D */
+    T *cache = static_cast<T *>(a.kv_cache);
+    T *k_cache = cache + cache_offset(a, b, 0, 0, pos) + f0; /* head g: + g head_rows */
+    const int64_t head_rows = (int64_t)a.max_seq_len * D;
+    for (int g0 = 0; g0 < a.num_kv_heads; g0 += HB) {
+        uint4 x[HB], y[HB];
 #pragma unroll
-        for (int e = 0; e < E; e++) {
-            const float2 cs = e % 2 ? make_float2(c[e / 2].z, c[e / 2].w) : make_float2(c[e / 2].x, c[e / 2].y);
-            const float xf = to_float(xe[e]), yf = to_float(ye[e]);
-            xe[e] = from_float<T>(rope_rotate(xf, yf, true, cs));
-            ye[e] = from_float<T>(rope_rotate(yf, xf, false, cs));
+        for (int j = 0; j < HB; j++) {
+            if (g0 + j < a.num_kv_heads) {
+                x[j] = *reinterpret_cast<const uint4 *>(k + (g0 + j) * D);
+                if (ROPE == 2) y[j] = *reinterpret_cast<const uint4 *>(k + (g0 + j) * D + half);
+            }
         }
-        *reinterpret_cast<uint4 *>(k_cache + half + f0) = y;
-    } else if (f0 < a.rotary_dim) {
-        float4 c[E / 4]; /* pairs f0 / 2 .. f0 / 2 + E / 2 - 1 */
 #pragma unroll
-        for (int j = 0; j < E / 4; j++) c[j] = angles[f0 / 4 + j];
+        for (int j = 0; j < HB; j++) {
+            if (g0 + j >= a.num_kv_heads) continue;
+            T *xe = reinterpret_cast<T *>(&x[j]);
+            T *dst = k_cache + (g0 + j) * head_rows;
+            if (ROPE == 2) {
+                T *ye = reinterpret_cast<T *>(&y[j]);
 #pragma unroll
-        for (int p = 0; p < E / 2; p++) {
-            const float2 cs = p % 2 ? make_float2(c[p / 2].z, c[p / 2].w) : make_float2(c[p / 2].x, c[p / 2].y);
-            const float x0 = to_float(xe[2 * p]), x1 = to_float(xe[2 * p + 1]);
-            xe[2 * p] = from_float<T>(rope_rotate(x0, x1, true, cs));
-            xe[2 * p + 1] = from_float<T>(rope_rotate(x1, x0, false, cs));
+                for (int e = 0; e < E; e++) {
+                    const float2 cs = e % 2 ? make_float2(c[e / 2].z, c[e / 2].w) : make_float2(c[e / 2].x, c[e / 2].y);
+                    const float xf = to_float(xe[e]), yf = to_float(ye[e]);
+                    xe[e] = from_float<T>(rope_rotate(xf, yf, true, cs));
+                    ye[e] = from_float<T>(rope_rotate(yf, xf, false, cs));
+                }
+                *reinterpret_cast<uint4 *>(dst + half) = y[j];
+            } else if (rotated) {
+#pragma unroll
+                for (int p = 0; p < E / 2; p++) {
+                    const float2 cs = p % 2 ? make_float2(c[p / 2].z, c[p / 2].w) : make_float2(c[p / 2].x, c[p / 2].y);
+                    const float x0 = to_float(xe[2 * p]), x1 = to_float(xe[2 * p + 1]);
+                    xe[2 * p] = from_float<T>(rope_rotate(x0, x1, true, cs));
+                    xe[2 * p + 1] = from_float<T>(rope_rotate(x1, x0, false, cs));
+                }
+            }
+            *reinterpret_cast<uint4 *>(dst) = x[j];
         }
     }
-    *reinterpret_cast<uint4 *>(k_cache + f0) = x;
-    if (pos >= sq.input_length / key_tile * key_tile) { /* the last, partial key tile: V is this pre-pass's to copy */
-        const T *v = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + a.num_kv_heads + g);
-        T *v_cache = cache + cache_offset(a, b, 1, g, pos);
-        *reinterpret_cast<uint4 *>(v_cache + f0) = *reinterpret_cast<const uint4 *>(v + f0);
-        if (a.rope == 2) *reinterpret_cast<uint4 *>(v_cache + half + f0) = *reinterpret_cast<const uint4 *>(v + half + f0);
+    if (!whole_key_tile(pos / key_tile * key_tile, key_tile, sq.input_length)) { /* V of the last, partial key tile: this pre-pass's */
+        const T *v = static_cast<const T *>(a.qkv) + qkv_offset(a, token, a.num_heads + a.num_kv_heads) + f0;
+        T *v_cache = cache + cache_offset(a, b, 1, 0, pos) + f0;
+        for (int g = 0; g < a.num_kv_heads; g++) {
+            *reinterpret_cast<uint4 *>(v_cache + g * head_rows) = *reinterpret_cast<const uint4 *>(v + g * D);
+            if (ROPE == 2) *reinterpret_cast<uint4 *>(v_cache + g * head_rows + half) = *reinterpret_cast<const uint4 *>(v + g * D + half);
+        }
     }
+#endif
 }
 
 /* ---- generation: split-K attention ------------------------------------------------------------ */
@@ -1042,10 +1059,6 @@ cudaError_t launch_decode(const step_args &a, const int32_t *generation, int cou
     }
 }
 
-bool aligned16(const void *p) {
-    return ((uintptr_t)p & 15) == 0;
-}
-
 template <typename T>
 int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_id, const context_tile *tiles,
             int tile_count, const wgmma_maps *wgmma, bool context_prepass, const int32_t *generation, int generation_count,
@@ -1064,8 +1077,11 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
                            a.rotary_dim % (2 * vec_width<T>::value) == 0 && aligned16(a.rotary_cos_sin) &&
                            aligned16(a.long_rope_rotary_cos_sin);
     if (keys_only) {
-        const int64_t threads = (int64_t)s->num_tokens * a.num_kv_heads * (a.head_size / vec_width<T>::value / (a.rope == 2 ? 2 : 1));
-        rotate_keys_kernel<T><<<(unsigned)((threads + 255) / 256), 256, 0, stream>>>(a, s->batch_size, wgmma->key_tile);
+        const int64_t threads = (int64_t)s->num_tokens * (a.head_size / vec_width<T>::value / (a.rope == 2 ? 2 : 1));
+        const unsigned blocks = (unsigned)((threads + 255) / 256);
+        /* A thread holds up to 8 heads' pieces (GPT-NeoX: pairs of pieces) at once. */
+        if (a.rope == 2) rotate_keys_kernel<T, 2, 8><<<blocks, 256, 0, stream>>>(a, s->batch_size, wgmma->key_tile);
+        else rotate_keys_kernel<T, 1, 8><<<blocks, 256, 0, stream>>>(a, s->batch_size, wgmma->key_tile);
         cudaError_t status = cudaGetLastError();
         if (status != cudaSuccess) return cuda_failure("rotate_keys_kernel launch", status);
     } else if (mask != 0) {

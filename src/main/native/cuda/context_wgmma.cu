@@ -377,7 +377,7 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                         if (maps.kernel_writes & KERNEL_WRITES_V) tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &v_full[s], x * BOX, v_head, new_token);
                         else tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.kv, &v_full[s], x * BOX, v_row + n * BN);
                     }
-                    if (writer && n * BN >= it.first_pos && n * BN + BN <= it.key_end) {
+                    if (writer && n * BN >= it.first_pos && whole_key_tile(n * BN, BN, it.key_end)) {
                         /* Stored from the stage once loaded; the consumers read it meanwhile (both only read it). */
                         if (maps.kernel_writes & KERNEL_WRITES_K) {
                             mbar_wait(&k_full[s], phase);
@@ -419,15 +419,16 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
     float sc[BN / 2], correction[2];
     uint32_t pa[BN / 16][4];
     /*
-     * ROTATE_Q (Q unrotated from qkv, RoPE angles from a table, D up to 128: the plan's conditions):
+     * ROTATE_Q (Q unrotated from qkv, RoPE angles from a 16-byte aligned table, D up to 128: the plan's conditions):
      * this thread's part of the warpgroup's Q rows as wgmma's A fragments, held in registers for the
      * item, loaded once from shared memory and rotated in them, so that the pre-pass need not write
      * rotated Q to the workspace and read it back; and the angles of the thread's rows (fragment
      * registers r and 2 + r: rows row0 and row0 + 8; features 16 kk + 2 (lane % 4) + {0, 1}, + 8 in
      * registers 2 and 3). Both are taken for the next item, and Q rotated, while the current one's
      * last P V runs, when S's registers are free and the tensor cores busy: the angles loaded at the
-     * item's start cost the kernel 5%, about what the pre-pass saved, and the rotation there 1%. At
-     * D = 256 the fragments would not fit beside O.
+     * item's start cost the kernel 5%, about what the pre-pass saved, and the rotation there 1%; a
+     * GPT-NeoX thread's angles as 16-byte loads instead of 8-byte ones took the kernel from 459 to 455
+     * us (2 x 4096, D 128). At D = 256 the fragments would not fit beside O.
      */
     static_assert(!ROTATE_Q || (D <= 128 && BN == 128), "Q K^T from registers: S as one n128 wgmma a k-step");
     uint32_t qa[ROTATE_Q ? D / 16 : 1][4];
@@ -609,10 +610,14 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                         angles[(r * (D / 16) + kk) * 2 + h] = stored && f < a.rotary_dim ? table[first_pair + f / 2] : make_float2(1.0f, 0.0f);
                     }
             } else {
+                /* (kk, h, e) of take_q's GPT-NeoX loop: e = 0 and 1 are pairs f and f + 1, one 16-byte load (f, half even). */
+                const float4 *table4 = reinterpret_cast<const float4 *>(table);
 #pragma unroll
-                for (int i = 0; i < D / 8; i++) { /* (kk, h, e) of take_q's GPT-NeoX loop */
-                    const int f = 16 * (i / 4) + 8 * (i / 2 % 2) + f0 + i % 2;
-                    angles[r * (D / 8) + i] = stored ? table[first_pair + f] : make_float2(1.0f, 0.0f);
+                for (int i = 0; i < D / 8; i += 2) {
+                    const int f = 16 * (i / 4) + 8 * (i / 2 % 2) + f0;
+                    const float4 c = stored ? table4[(first_pair + f) / 2] : make_float4(1.0f, 0.0f, 1.0f, 0.0f);
+                    angles[r * (D / 8) + i] = make_float2(c.x, c.y);
+                    angles[r * (D / 8) + i + 1] = make_float2(c.z, c.w);
                 }
             }
         }
@@ -829,7 +834,8 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
     if (major != 9 || minor != 0 || tensor_map_encoder() == nullptr) return false;
     /* Q from qkv where it needs no RoPE or the kernel rotates it (ROTATE_Q), else rotated by the pre-pass. */
     const uint64_t token_stride = (uint64_t)(a.num_heads + 2 * a.num_kv_heads) * a.head_size; /* qkv's, in elements */
-    maps->q_from_qkv = a.rope == 0 || (a.head_size <= 128 && (a.rope == 1 || a.rotary_dim == a.head_size) && !grown_base);
+    maps->q_from_qkv = a.rope == 0 || (a.head_size <= 128 && (a.rope == 1 || a.rotary_dim == a.head_size) && !grown_base &&
+                                       aligned16(a.rotary_cos_sin) && aligned16(a.long_rope_rotary_cos_sin));
     const bool q_mapped = maps->q_from_qkv
                               ? encode_map(&maps->q, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens, a.num_heads,
                                            token_stride, a.head_size, BM)

@@ -161,6 +161,11 @@ __device__ __forceinline__ float exp2_approx(float x) {
     return y;
 }
 
+/* Whether a device address suits 16-byte loads. */
+inline bool aligned16(const void *p) {
+    return ((uintptr_t)p & 15) == 0;
+}
+
 /* Offsets, in elements, of a token's head in qkv and of a cache row. */
 __device__ __forceinline__ int64_t qkv_offset(const step_args &a, int64_t token, int column_head) {
     return (token * (a.num_heads + 2 * a.num_kv_heads) + column_head) * a.head_size;
@@ -242,8 +247,8 @@ cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const contex
  * it takes this step (the device, the type, the head size, plain causal logits: no ALiBi, no
  * soft-capping, no window that bites) and, if so, encodes the tensor maps it loads from: kv_cache, and
  * Q from qkv (the pre-pass then need not copy Q) where there is no RoPE or the kernel rotates Q itself
- * (head sizes up to 128, GPT-J pairs or GPT-NeoX over the whole head, no context sequence of the step
- * on a grown base: grown_base), else from q_rotated. Where every context sequence of the step starts
+ * (head sizes up to 128, GPT-J pairs or GPT-NeoX over the whole head, tables 16-byte aligned, no
+ * context sequence of the step on a grown base: grown_base), else from q_rotated. Where every context sequence of the step starts
  * at position 0 (fresh_contexts), the kernel loads the new V, and without RoPE the new K, from qkv
  * and writes each whole key tile of them to the cache itself, by TMA from the tile it loaded: the
  * pre-pass then writes only what is left (the last, partial tile of each sequence, and rotated K).
@@ -257,6 +262,13 @@ struct wgmma_maps {
     int32_t key_tile;      /* the kernel's key tile rows */
 };
 enum { KERNEL_WRITES_K = 1, KERNEL_WRITES_V = 2 };
+/*
+ * Whether a fresh context's key tile of key_tile positions from `first` lies whole in its input: the
+ * tiles that kernel_writes covers, the rule the kernel's writes and the pre-pass's skips share.
+ */
+__host__ __device__ __forceinline__ bool whole_key_tile(int32_t first, int32_t key_tile, int32_t input_length) {
+    return first + key_tile <= input_length;
+}
 bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int32_t longest_context, bool grown_base,
                         bool fresh_contexts, wgmma_maps *maps);
 cudaError_t launch_context_wgmma(const step_args &a, int32_t type_id, const wgmma_maps &maps, const context_tile *tiles,
