@@ -286,7 +286,7 @@ prepare_kernel(const step_args a, int batch_size, int type_mask, int kernel_writ
  */
 template <typename T, int ROPE, int HB>
 __global__ void __launch_bounds__(256) rotate_keys_kernel(const step_args a, int batch_size, int key_tile) {
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 /* it runs beside the sm_90a kernel alone */
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900 /* it runs beside the sm_90a kernel alone; for sm_80, 8 heads' loads spill */
     constexpr int E = vec_width<T>::value;
     const int D = a.head_size, units = ROPE == 2 ? D / (2 * E) : D / E; /* threads a token */
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
