@@ -25,8 +25,8 @@
  * layout wgmma reads directly: K-major for Q and K, N-major (transposed) for V.
  *
  * K and V are read from kv_cache, written by the step's pre-pass (attention.cu), except where every
- * context sequence starts at position 0 (maps.kernel_writes): then the new V, and without RoPE the
- * new K, come straight from qkv, and the item of a KV group's first query head whose queries start a
+ * context sequence starts at position 0 (maps.kernel_writes; head sizes 64 and 128): then the new
+ * V, and without RoPE the new K, come straight from qkv, and the item of a KV group's first query head whose queries start a
  * whole key tile writes that tile to the cache by TMA from the stage it loaded, while the consumers
  * read it: a store needs no registers, and the pre-pass is left with the rotated K and the last,
  * partial tile of each sequence (without RoPE, with nothing where lengths are whole tiles). Q comes straight from
@@ -61,11 +61,13 @@ static_assert(128 * PRODUCER_REGISTERS + 256 * CONSUMER_REGISTERS <= 65536, "one
  * hide the loads: at D = 128, 3 stages (all that 227 KB of shared memory holds) instead of 2 took
  * 2 x 4096 tokens from 0.742 to 0.620 ms on an H200 when both waited for P V, and still save about 1%;
  * D = 256 has room for 2. At D = 64, 3, 4 and 5 stages came within 1% of each other in one run.
+ * WRITES: whether the kernel may write a prompt's K and V (maps.kernel_writes); at D = 256 the code
+ * for it, even unused, took the kernel from 807 to 839-848 us (2 x 4096 on an H200), so it is left out.
  */
 template <int D> struct wgmma_config;
-template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 5; };
-template <> struct wgmma_config<128> { static constexpr int BN = 128, STAGES = 3; };
-template <> struct wgmma_config<256> { static constexpr int BN = 64, STAGES = 2; };
+template <> struct wgmma_config<64> { static constexpr int BN = 128, STAGES = 5; static constexpr bool WRITES = true; };
+template <> struct wgmma_config<128> { static constexpr int BN = 128, STAGES = 3; static constexpr bool WRITES = true; };
+template <> struct wgmma_config<256> { static constexpr int BN = 64, STAGES = 2; static constexpr bool WRITES = false; };
 
 /* Bytes of dynamic shared memory: Q, then STAGES buffers of K and of V, plus slack to align to 1024. */
 template <typename T, int D> constexpr int shared_bytes() {
@@ -354,7 +356,8 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                     else tma_load(q_s + x * Q_BOX, &maps.q, &q_full, x * BOX, it.h * a.num_tokens + q_token);
                 }
                 /* kernel_writes: the item of its KV group's first query head whose queries start a whole key tile writes it. */
-                const bool writer = maps.kernel_writes != 0 && it.h % a.group == 0;
+                const int kernel_writes = wgmma_config<D>::WRITES ? maps.kernel_writes : 0;
+                const bool writer = kernel_writes != 0 && it.h % a.group == 0;
                 const int k_head = a.num_heads + it.g, v_head = k_head + a.num_kv_heads;
                 for (int n = 0; n < it.key_tiles; n++) {
                     const int s = stage;
@@ -367,24 +370,24 @@ context_wgmma_kernel(const step_args a, const context_tile *__restrict__ tiles, 
                     mbar_expect_tx(&k_full[s], BN * D * sizeof(T));
 #pragma unroll
                     for (int x = 0; x < BOXES; x++) {
-                        if (maps.kernel_writes & KERNEL_WRITES_K) tma_load(k_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &k_full[s], x * BOX, k_head, new_token);
+                        if (kernel_writes & KERNEL_WRITES_K) tma_load(k_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &k_full[s], x * BOX, k_head, new_token);
                         else tma_load(k_s + (s * BOXES + x) * KV_BOX, &maps.kv, &k_full[s], x * BOX, k_row + n * BN);
                     }
                     mbar_wait(&v_empty[s], phase ^ 1);
                     mbar_expect_tx(&v_full[s], BN * D * sizeof(T));
 #pragma unroll
                     for (int x = 0; x < BOXES; x++) {
-                        if (maps.kernel_writes & KERNEL_WRITES_V) tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &v_full[s], x * BOX, v_head, new_token);
+                        if (kernel_writes & KERNEL_WRITES_V) tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.new_kv, &v_full[s], x * BOX, v_head, new_token);
                         else tma_load(v_s + (s * BOXES + x) * KV_BOX, &maps.kv, &v_full[s], x * BOX, v_row + n * BN);
                     }
                     if (writer && n * BN >= it.first_pos && whole_key_tile(n * BN, BN, it.key_end)) {
                         /* Stored from the stage once loaded; the consumers read it meanwhile (both only read it). */
-                        if (maps.kernel_writes & KERNEL_WRITES_K) {
+                        if (kernel_writes & KERNEL_WRITES_K) {
                             mbar_wait(&k_full[s], phase);
 #pragma unroll
                             for (int x = 0; x < BOXES; x++) tma_store(&maps.kv, k_s + (s * BOXES + x) * KV_BOX, x * BOX, k_row + n * BN);
                         }
-                        if (maps.kernel_writes & KERNEL_WRITES_V) {
+                        if (kernel_writes & KERNEL_WRITES_V) {
                             mbar_wait(&v_full[s], phase);
 #pragma unroll
                             for (int x = 0; x < BOXES; x++) tma_store(&maps.kv, v_s + (s * BOXES + x) * KV_BOX, x * BOX, v_row + n * BN);
@@ -773,6 +776,9 @@ bool encode_map(CUtensorMap *map, int32_t type_id, void *base, int rank, uint64_
 int key_tile_rows(int D) {
     return D == 64 ? wgmma_config<64>::BN : D == 128 ? wgmma_config<128>::BN : wgmma_config<256>::BN;
 }
+bool kernel_may_write(int D) {
+    return D == 64 ? wgmma_config<64>::WRITES : D == 128 ? wgmma_config<128>::WRITES : wgmma_config<256>::WRITES;
+}
 
 /*
  * The device's multiprocessors, asked once (0 if that fails: then one block an item). The grid's size
@@ -842,7 +848,7 @@ bool context_wgmma_plan(const step_args &a, int32_t type_id, int batch_size, int
                               : encode_map(&maps->q, type_id, a.q_rotated, 2, (uint64_t)a.num_heads * a.num_tokens, 0, 0, a.head_size, BM);
     /* New keys and values from qkv where they need no RoPE and every position of a sequence is a new token's. */
     maps->key_tile = key_tile_rows(a.head_size);
-    maps->kernel_writes = !fresh_contexts ? 0 : a.rope == 0 ? KERNEL_WRITES_K | KERNEL_WRITES_V : KERNEL_WRITES_V;
+    maps->kernel_writes = !fresh_contexts || !kernel_may_write(a.head_size) ? 0 : a.rope == 0 ? KERNEL_WRITES_K | KERNEL_WRITES_V : KERNEL_WRITES_V;
     const bool new_kv_mapped = maps->kernel_writes == 0 ||
                                encode_map(&maps->new_kv, type_id, const_cast<void *>(a.qkv), 3, a.num_tokens,
                                           a.num_heads + 2 * a.num_kv_heads, token_stride, a.head_size, maps->key_tile);

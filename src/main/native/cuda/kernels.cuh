@@ -248,10 +248,11 @@ cudaError_t launch_context_mma(const step_args &a, int32_t type_id, const contex
  * soft-capping, no window that bites) and, if so, encodes the tensor maps it loads from: kv_cache, and
  * Q from qkv (the pre-pass then need not copy Q) where there is no RoPE or the kernel rotates Q itself
  * (head sizes up to 128, GPT-J pairs or GPT-NeoX over the whole head, tables 16-byte aligned, no
- * context sequence of the step on a grown base: grown_base), else from q_rotated. Where every context sequence of the step starts
- * at position 0 (fresh_contexts), the kernel loads the new V, and without RoPE the new K, from qkv
- * and writes each whole key tile of them to the cache itself, by TMA from the tile it loaded: the
- * pre-pass then writes only what is left (the last, partial tile of each sequence, and rotated K).
+ * context sequence of the step on a grown base: grown_base), else from q_rotated. Where every context
+ * sequence of the step starts at position 0 (fresh_contexts), at head sizes 64 and 128, the kernel
+ * loads the new V, and without RoPE the new K, from qkv and writes each whole key tile of them to
+ * the cache itself, by TMA from the tile it loaded: the pre-pass then writes only what is left (the
+ * last, partial tile of each sequence, and rotated K).
  * Its tiles are WGMMA_TILE query tokens.
  */
 struct wgmma_maps {
