@@ -26,10 +26,11 @@
  *
  * K and V are read from kv_cache, written by the step's pre-pass (attention.cu), except where every
  * context sequence starts at position 0 (maps.kernel_writes; head sizes 64 and 128): then the new
- * V, and without RoPE the new K, come straight from qkv, and the item of a KV group's first query head whose queries start a
- * whole key tile writes that tile to the cache by TMA from the stage it loaded, while the consumers
- * read it: a store needs no registers, and the pre-pass is left with the rotated K and the last,
- * partial tile of each sequence (without RoPE, with nothing where lengths are whole tiles). Q comes straight from
+ * V, and without RoPE the new K, come straight from qkv, and the item of a KV group's first query
+ * head whose queries start a whole key tile writes that tile to the cache by TMA from the stage it
+ * loaded, while the consumers read it: a store needs no registers, and the pre-pass is left with the
+ * rotated K and the last, partial tile of each sequence (without RoPE, with nothing where lengths
+ * are whole tiles). Q comes straight from
  * qkv without RoPE and, at D = 64 and 128 with angles from a table (ROTATE_Q), unrotated, to be
  * rotated in registers here, which spares the pre-pass a copy of Q (2 x 4096 tokens, D 128 with RoPE:
  * 0.507 -> 0.478 ms on an H200); otherwise rotated, from the workspace, where the pre-pass put it.
