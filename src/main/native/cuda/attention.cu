@@ -1071,11 +1071,13 @@ int32_t run(const step_args &a, const trtllm4j_attention_step *s, int32_t type_i
     const bool fused_decode = !std::is_same_v<T, float>;
     const int mask = (generation_count > 0 && !fused_decode ? 1 << TRTLLM4J_REQUEST_GENERATION : 0) |
                      (tile_count > 0 && context_prepass ? 1 << TRTLLM4J_REQUEST_CONTEXT : 0);
-    /* Only K to rotate (the wgmma kernel rotates Q and writes V; no generation token here needs a pre-pass), in whole 16-byte pieces. */
+    /*
+     * Only K to rotate (the wgmma kernel writes V, so there is RoPE, and rotates Q, which the plan allows
+     * for GPT-J pairs or GPT-NeoX over the whole head with 16-byte aligned tables; no generation token
+     * here needs a pre-pass), in whole 16-byte pieces.
+     */
     const bool keys_only = mask == 1 << TRTLLM4J_REQUEST_CONTEXT && wgmma && wgmma->kernel_writes == KERNEL_WRITES_V &&
-                           a.q_rotated == nullptr && (a.rope == 1 || a.rotary_dim == a.head_size) &&
-                           a.rotary_dim % (2 * vec_width<T>::value) == 0 && aligned16(a.rotary_cos_sin) &&
-                           aligned16(a.long_rope_rotary_cos_sin);
+                           a.q_rotated == nullptr && a.rotary_dim % (2 * vec_width<T>::value) == 0;
     if (keys_only) {
         const int64_t threads = (int64_t)s->num_tokens * (a.head_size / vec_width<T>::value / (a.rope == 2 ? 2 : 1));
         const unsigned blocks = (unsigned)((threads + 255) / 256);
